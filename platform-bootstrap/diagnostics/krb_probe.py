@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Probes behind test-openmetadata-krb.sh; each prints one detail line, exit 0 = pass.
+
+  status <status.json> [max_age_s]  the sidecar's status is fresh; prints principal/expiry/last copy
+  odbc-login                        pyodbc login with Trusted_Connection (KRB_MSSQL_* env)
+  harvest-check                     preflight + OpenMetadata's own MSSQL engine runs SELECT 1
+Environment: KRB_MSSQL_HOST_PORT, KRB_MSSQL_DATABASE (master), KRB_MSSQL_DRIVER
+(ODBC Driver 18 for SQL Server), KRB_MSSQL_ENCRYPT (yes), KRB_MSSQL_TRUST_CERT (no),
+KRB_MSSQL_SPN (unset). No secrets are read or printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+
+def _config() -> dict:
+    from openmetadata_platform.kerberos.mssql_odbc import mssql_kerberos_service_connection
+
+    return mssql_kerberos_service_connection(
+        os.environ["KRB_MSSQL_HOST_PORT"],
+        os.environ.get("KRB_MSSQL_DATABASE", "master"),
+        driver=os.environ.get("KRB_MSSQL_DRIVER", "ODBC Driver 18 for SQL Server"),
+        encrypt=os.environ.get("KRB_MSSQL_ENCRYPT", "yes").lower() in ("yes", "true", "1"),
+        trust_server_certificate=os.environ.get("KRB_MSSQL_TRUST_CERT", "no").lower() in ("yes", "true", "1"),
+        server_spn=os.environ.get("KRB_MSSQL_SPN") or None,
+    )
+
+
+def status(path: str, max_age: str | None = None) -> int:
+    try:
+        data = json.loads(open(path).read())
+    except (OSError, ValueError) as exc:
+        print(f"no readable status file {path} ({exc.__class__.__name__}): is developer-kerberos-service up?")
+        return 1
+    age = time.time() - float(data.get("last_check_epoch", 0))
+    limit = float(max_age) if max_age else 2 * float(data.get("interval_seconds", 300)) + 30
+    detail = (f"principal={data.get('principal')} expires={data.get('expires_at')} "
+              f"last_copy={data.get('last_copy')} last_error={data.get('last_error')}")
+    if age > limit:
+        print(f"status is {int(age)}s old (limit {int(limit)}s): sidecar not running? {detail}")
+        return 1
+    print(f"updated {int(age)}s ago; {detail}")
+    return 0
+
+
+def odbc_login() -> int:
+    import pyodbc
+
+    from openmetadata_platform.kerberos.mssql_odbc import odbc_connection_string
+
+    connection_string = odbc_connection_string(_config())
+    try:
+        with pyodbc.connect(connection_string, timeout=15) as conn:
+            who = conn.execute("SELECT SUSER_NAME()").fetchone()[0]
+    except pyodbc.Error as exc:
+        print(f"login failed: {exc} [{connection_string}]")
+        return 1
+    print(f"logged in as {who} [{connection_string}]")
+    return 0
+
+
+def harvest_check() -> int:
+    from openmetadata_platform.kerberos.preflight import KerberosPreflightError, check_kerberos_ticket
+
+    try:
+        ticket = check_kerberos_ticket()
+    except KerberosPreflightError as exc:
+        print(str(exc))
+        return 1
+    from metadata.generated.schema.entity.services.connections.database.mssqlConnection import MssqlConnection
+    from metadata.ingestion.source.database.mssql.connection import MssqlConnection as MssqlClient
+    from sqlalchemy import text
+
+    engine = MssqlClient(MssqlConnection.model_validate(_config())).client
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1")).scalar()
+    except Exception as exc:  # noqa: BLE001 - report any driver failure as the step's result
+        print(f"preflight ok ({ticket.principal}) but OpenMetadata's engine failed: {exc.__class__.__name__}: {exc}")
+        return 1
+    finally:
+        engine.dispose()
+    print(f"connection test only: preflight ok ({ticket.principal} until {ticket.expires_at:%Y-%m-%d %H:%M}Z), "
+          "OpenMetadata MSSQL engine ran SELECT 1")
+    return 0
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "status" and len(sys.argv) >= 3:
+        sys.exit(status(*sys.argv[2:4]))
+    if command == "odbc-login":
+        sys.exit(odbc_login())
+    if command == "harvest-check":
+        sys.exit(harvest_check())
+    print(__doc__, file=sys.stderr)
+    sys.exit(2)

@@ -1,0 +1,1 @@
+"""Helpers behind ``platform-bootstrap/platform``: setup wizard, OpenMetadata API bootstrap, health."""

@@ -1,0 +1,110 @@
+"""Which entities the stand-in serves, described by OpenMetadata's own generated models.
+
+Each :class:`EntityKind` names the REST collection (as ``OpenMetadata.get_suffix`` builds
+it), the Create*Request model that validates request bodies, the entity model that
+validates what we answer, and the field that refers to the parent entity by
+fullyQualifiedName. Everything here is imported lazily: the generated models take seconds.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cached_property
+
+
+def _load(dotted: str):
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True)
+class EntityKind:
+    """One entity type: ``type_name`` is OpenMetadata's entityType (EntityReference.type)."""
+
+    type_name: str
+    collection: str  # path under /api/v1, e.g. "tables", "services/databaseServices"
+    create_model_path: str
+    entity_model_path: str
+    parent_field: str | None = None  # Create request field naming the parent by FQN
+    parent_type: str | None = None
+    # Ancestor references the entity carries, copied from its parent (e.g. a table's
+    # `database` and `service`): the server denormalises them into every child.
+    inherited: tuple[str, ...] = ()
+    has_bulk: bool = False  # PUT /{collection}/bulk exists on the server
+
+    @cached_property
+    def create_model(self):
+        return _load(self.create_model_path)
+
+    @cached_property
+    def entity_model(self):
+        return _load(self.entity_model_path)
+
+
+GEN = "metadata.generated.schema"
+
+KINDS: dict[str, EntityKind] = {
+    kind.type_name: kind
+    for kind in (
+        EntityKind(
+            "databaseService", "services/databaseServices",
+            f"{GEN}.api.services.createDatabaseService.CreateDatabaseServiceRequest",
+            f"{GEN}.entity.services.databaseService.DatabaseService",
+        ),
+        EntityKind(
+            "database", "databases",
+            f"{GEN}.api.data.createDatabase.CreateDatabaseRequest",
+            f"{GEN}.entity.data.database.Database",
+            parent_field="service", parent_type="databaseService", has_bulk=True,
+        ),
+        EntityKind(
+            "databaseSchema", "databaseSchemas",
+            f"{GEN}.api.data.createDatabaseSchema.CreateDatabaseSchemaRequest",
+            f"{GEN}.entity.data.databaseSchema.DatabaseSchema",
+            parent_field="database", parent_type="database", inherited=("service",), has_bulk=True,
+        ),
+        EntityKind(
+            "table", "tables",
+            f"{GEN}.api.data.createTable.CreateTableRequest",
+            f"{GEN}.entity.data.table.Table",
+            parent_field="databaseSchema", parent_type="databaseSchema",
+            inherited=("database", "service"), has_bulk=True,
+        ),
+        EntityKind(
+            "storedProcedure", "storedProcedures",
+            f"{GEN}.api.data.createStoredProcedure.CreateStoredProcedureRequest",
+            f"{GEN}.entity.data.storedProcedure.StoredProcedure",
+            parent_field="databaseSchema", parent_type="databaseSchema",
+            inherited=("database", "service"), has_bulk=True,
+        ),
+        EntityKind(
+            "pipelineService", "services/pipelineServices",
+            f"{GEN}.api.services.createPipelineService.CreatePipelineServiceRequest",
+            f"{GEN}.entity.services.pipelineService.PipelineService",
+        ),
+        EntityKind(
+            "pipeline", "pipelines",
+            f"{GEN}.api.data.createPipeline.CreatePipelineRequest",
+            f"{GEN}.entity.data.pipeline.Pipeline",
+            parent_field="service", parent_type="pipelineService",
+        ),
+    )
+}
+
+BY_COLLECTION: dict[str, EntityKind] = {kind.collection: kind for kind in KINDS.values()}
+
+# Test-connection definitions the server seeds at start-up
+# (openmetadata-service/src/main/resources/json/data/testConnections/database/*.json in
+# open-metadata/OpenMetadata): step names and whether each is mandatory. The client looks
+# each name up in the connector's test functions, so the names must be the server's.
+TEST_CONNECTION_STEPS: dict[str, list[tuple[str, bool]]] = {
+    "Postgres": [
+        ("CheckAccess", True), ("GetDatabases", True), ("GetSchemas", True), ("GetTables", True),
+        ("GetViews", False), ("GetTags", False), ("GetQueries", False),
+    ],
+    "Mssql": [
+        ("CheckAccess", True), ("GetDatabases", True), ("GetSchemas", True), ("GetTables", True),
+        ("GetViews", False), ("GetQueries", False),
+    ],
+}

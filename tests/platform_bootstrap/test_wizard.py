@@ -1,0 +1,129 @@
+"""The setup wizard: files, permissions, secret strength and reuse, refusal of bad input."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+import yaml
+from platform_bootstrap.envfile import read_env
+from platform_bootstrap.secrets_gen import SECRET_KEYS
+
+from .conftest import run_platform
+
+
+def _snapshot(path):
+    return {p.relative_to(path): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def test_non_interactive_writes_both_files_with_strong_secrets(setup_dir):
+    env = read_env(setup_dir / ".env")
+    cfg = yaml.safe_load((setup_dir / "platform-config.yaml").read_text())
+    assert stat.S_IMODE(os.stat(setup_dir / ".env").st_mode) == 0o600
+    assert cfg["ports"]["openmetadata"] == 8585
+    assert cfg["images"]["openmetadata_server"].endswith(":2.0.6")
+    for key in ("POSTGRES_PASSWORD", "OPENMETADATA_DB_PASSWORD", "OPENMETADATA_ADMIN_PASSWORD"):
+        assert len(env[key]) >= 24 and env[key].isalnum(), key
+    assert len({env[k] for k in SECRET_KEYS}) == len(SECRET_KEYS)
+    assert env["OPENMETADATA_ADMIN_PASSWORD"] != "admin"
+    assert env["OPENMETADATA_HOST_PORT"] == "http://localhost:8585"
+    assert env["OPENMETADATA_JWT_TOKEN"] == ""  # placeholder until the server hands out the token
+    # No secret leaks into the non-secret config file.
+    text = (setup_dir / "platform-config.yaml").read_text()
+    assert not any(env[k] in text for k in SECRET_KEYS)
+    assert stat.S_IMODE(os.stat(setup_dir / "secrets").st_mode) == 0o700
+    assert (setup_dir / "secrets/jwt/private_key.der").stat().st_size > 1000
+
+
+def test_two_installations_get_different_secrets(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    for d in (a, b):
+        assert run_platform("setup", "-y", "--dir", str(d)).returncode == 0
+    ea, eb = read_env(a / ".env"), read_env(b / ".env")
+    assert all(ea[k] != eb[k] for k in SECRET_KEYS)
+    assert (a / "secrets/jwt/private_key.der").read_bytes() != (b / "secrets/jwt/private_key.der").read_bytes()
+
+
+def test_rerun_keeps_secrets_token_and_keys_and_changes_only_what_was_asked(setup_dir):
+    before = read_env(setup_dir / ".env")
+    key_before = (setup_dir / "secrets/jwt/private_key.der").read_bytes()
+    from platform_bootstrap.envfile import update_env_file
+    update_env_file(setup_dir / ".env", {"OPENMETADATA_JWT_TOKEN": "eyJ.bot.token", "MY_OWN_SETTING": "kept"})
+    result = run_platform("setup", "-y", "--dir", str(setup_dir), "--openmetadata-port", "9585",
+                          "--image-postgres", "artifactory.corp.example/docker/postgres:16")
+    assert result.returncode == 0, result.stderr
+    assert "Kept the existing secrets" in result.stdout
+    after = read_env(setup_dir / ".env")
+    assert all(after[k] == before[k] for k in SECRET_KEYS)
+    assert after["PLATFORM_OPENMETADATA_PORT"] == "9585"
+    assert after["OPENMETADATA_HOST_PORT"] == "http://localhost:9585"
+    assert after["IMAGE_POSTGRES"] == "artifactory.corp.example/docker/postgres:16"
+    assert after["IMAGE_ELASTICSEARCH"] == before["IMAGE_ELASTICSEARCH"]
+    assert after["OPENMETADATA_JWT_TOKEN"] == "eyJ.bot.token"
+    assert "localhost:9585" in after["AIRFLOW_CONN_OPENMETADATA_DEFAULT"]
+    assert after["MY_OWN_SETTING"] == "kept"
+    assert (setup_dir / "secrets/jwt/private_key.der").read_bytes() == key_before
+    # A second run without flags keeps the changed port (previous answer beats default).
+    assert run_platform("setup", "-y", "--dir", str(setup_dir)).returncode == 0
+    assert read_env(setup_dir / ".env")["PLATFORM_OPENMETADATA_PORT"] == "9585"
+
+
+def test_settings_from_environment_variables(tmp_path):
+    env = {**os.environ, "PLATFORM_NON_INTERACTIVE": "1", "PLATFORM_POSTGRES_PORT": "15432",
+           "PLATFORM_KERBEROS": "true", "PLATFORM_KERBEROS_CCACHE": "/tmp/krb5cc_1000",
+           "PLATFORM_KERBEROS_REALM": "EXAMPLE.COM"}
+    result = run_platform("setup", "--dir", str(tmp_path), env=env)
+    assert result.returncode == 0, result.stderr
+    written = read_env(tmp_path / ".env")
+    assert written["PLATFORM_POSTGRES_PORT"] == "15432"
+    assert written["COMPOSE_PROFILES"] == "kerberos"
+    assert written["KRB5_HOST_CCACHE"] == "/tmp/krb5cc_1000"
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--openmetadata-port", "70000"], "ports.openmetadata"),
+    (["--postgres-port", "abc"], "ports.postgres"),
+    (["--image-elasticsearch", "my mirror/elasticsearch:9"], "images.elasticsearch"),
+    (["--elasticsearch-heap", "lots"], "elasticsearch_heap"),
+    (["--elasticsearch-port", "8585"], "ports"),
+    (["--kerberos"], "kerberos.host_ccache"),
+])
+def test_bad_input_names_the_field_and_writes_nothing(setup_dir, args, field):
+    before = _snapshot(setup_dir)
+    result = run_platform("setup", "-y", "--dir", str(setup_dir), *args)
+    assert result.returncode == 2
+    assert f"error: {field}: expected" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _snapshot(setup_dir) == before
+
+
+def test_bad_input_on_first_run_creates_no_file(tmp_path):
+    result = run_platform("setup", "-y", "--dir", str(tmp_path), "--openmetadata-admin-port", "0")
+    assert result.returncode == 2 and "ports.openmetadata_admin" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unusable_output_dir_is_refused(tmp_path):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    result = run_platform("setup", "-y", "--dir", str(not_a_dir / "sub"))
+    assert result.returncode == 2
+    assert "output_dir: expected an existing directory" in result.stderr
+
+
+def test_interactive_mode_reprompts_on_bad_answer(tmp_path, monkeypatch):
+    """Drive the prompts through click's test runner (it fakes a terminal)."""
+    from click.testing import CliRunner
+    from platform_bootstrap import cli
+
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    # cluster, bind, om port (bad then good), admin port, pg, es, heap, 4 images, kerberos? no
+    answers = ["mycluster", "", "99999", "8600", "", "", "", "", "", "", "", "", "n"]
+    result = CliRunner().invoke(cli.main, ["setup", "--dir", str(tmp_path)], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "expected a port number 1-65535" in result.output
+    written = read_env(tmp_path / ".env")
+    assert written["OPENMETADATA_CLUSTER_NAME"] == "mycluster"
+    assert written["PLATFORM_OPENMETADATA_PORT"] == "8600"
