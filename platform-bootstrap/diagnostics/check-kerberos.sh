@@ -2,7 +2,7 @@
 # Host-side check of the developer's own Kerberos ticket, before the sidecar shares it.
 # One PASS/FAIL line per step; exit status = number of failed steps.
 # Environment: KRB5CCNAME (the cache kinit uses), HOST_KRB5_CACHE (the file the sidecar mounts;
-# default: the FILE path from KRB5CCNAME, else /tmp/krb5cc_<uid>), KRB_WARN_HOURS [1].
+# default: the FILE path from KRB5CCNAME, else /tmp/krb5cc_<uid>).
 set -uo pipefail
 
 failures=0
@@ -42,13 +42,6 @@ if klist -s -c "$ccname" 2>/dev/null; then
     who="$(klist -c "$ccname" 2>/dev/null | sed -n 's/^Default principal: //p')"
     until="$(klist -c "$ccname" 2>/dev/null | awk '/krbtgt\//{print $3" "$4; exit}')"
     report PASS "valid TGT" "principal=$who expires=$until"
-    warn_seconds=$(( ${KRB_WARN_HOURS:-1} * 3600 ))
-    if ! klist -s -c "$ccname" 2>/dev/null || ! KRB5CCNAME="$ccname" python3 - "$path" "$warn_seconds" 2>/dev/null <<'PY'
-import struct, sys, time
-# Lifetime left, read like the sidecar does (stdlib ccache reader lives in ticket_sharer.py).
-sys.path.insert(0, __import__("os").path.join(__import__("os").path.dirname(sys.argv[0]) or ".", ""))
-PY
-    then :; fi
 else
     report FAIL "valid TGT" "no valid TGT in $ccname: run kinit you@REALM"
 fi

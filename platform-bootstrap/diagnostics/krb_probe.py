@@ -18,7 +18,9 @@ import time
 
 
 def _config() -> dict:
-    from openmetadata_platform.kerberos.mssql_odbc import mssql_kerberos_service_connection
+    from openmetadata_platform.kerberos.mssql_odbc import (
+        mssql_kerberos_service_connection,
+    )
 
     return mssql_kerberos_service_connection(
         os.environ["KRB_MSSQL_HOST_PORT"],
@@ -32,7 +34,8 @@ def _config() -> dict:
 
 def status(path: str, max_age: str | None = None) -> int:
     try:
-        data = json.loads(open(path).read())
+        with open(path) as fh:
+            data = json.load(fh)
     except (OSError, ValueError) as exc:
         print(f"no readable status file {path} ({exc.__class__.__name__}): is developer-kerberos-service up?")
         return 1
@@ -49,7 +52,6 @@ def status(path: str, max_age: str | None = None) -> int:
 
 def odbc_login() -> int:
     import pyodbc
-
     from openmetadata_platform.kerberos.mssql_odbc import odbc_connection_string
 
     connection_string = odbc_connection_string(_config())
@@ -64,15 +66,22 @@ def odbc_login() -> int:
 
 
 def harvest_check() -> int:
-    from openmetadata_platform.kerberos.preflight import KerberosPreflightError, check_kerberos_ticket
+    from openmetadata_platform.kerberos.preflight import (
+        KerberosPreflightError,
+        check_kerberos_ticket,
+    )
 
     try:
         ticket = check_kerberos_ticket()
     except KerberosPreflightError as exc:
         print(str(exc))
         return 1
-    from metadata.generated.schema.entity.services.connections.database.mssqlConnection import MssqlConnection
-    from metadata.ingestion.source.database.mssql.connection import MssqlConnection as MssqlClient
+    from metadata.generated.schema.entity.services.connections.database.mssqlConnection import (
+        MssqlConnection,
+    )
+    from metadata.ingestion.source.database.mssql.connection import (
+        MssqlConnection as MssqlClient,
+    )
     from sqlalchemy import text
 
     engine = MssqlClient(MssqlConnection.model_validate(_config())).client

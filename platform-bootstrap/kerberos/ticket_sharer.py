@@ -31,7 +31,7 @@ import struct
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 LOG = logging.getLogger("ticket-sharer")
@@ -122,7 +122,7 @@ def _parse_ccache(data: bytes) -> dict:
 def _iso(epoch: float | None) -> str | None:
     if epoch is None:
         return None
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _cache_type(name: str) -> str:
@@ -189,7 +189,7 @@ class Sharer:
         kind = _cache_type(self.source_name)
         if kind != "FILE":
             return "not_file", None, NON_FILE_HINT.format(kind=f"{kind}: ({self.source_name})")
-        path = Path(self.source_name[5:] if self.source_name.startswith("FILE:") else self.source_name)
+        path = Path(self.source_name.removeprefix("FILE:"))
         state, data, error = "present", None, None
         if path.is_dir():
             state, error = "missing", (f"source {path} is a directory: the host cache file did not exist when the "

@@ -7,8 +7,8 @@ import subprocess
 import time
 
 import pytest
-
 from openmetadata_platform.kerberos.ccache import CcacheFormatError, parse_ccache
+
 from tests.kerberos.conftest import SHARER
 
 

@@ -6,7 +6,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from openmetadata_platform.kerberos.mssql_odbc import (
     FREETDS_DRIVER,
     MS_ODBC_DRIVER_18,
@@ -14,7 +13,12 @@ from openmetadata_platform.kerberos.mssql_odbc import (
     mssql_kerberos_service_connection,
     odbc_connection_string,
 )
-from openmetadata_platform.kerberos.preflight import CacheMissingError, TicketExpiredError, check_kerberos_ticket
+from openmetadata_platform.kerberos.preflight import (
+    CacheMissingError,
+    TicketExpiredError,
+    check_kerberos_ticket,
+)
+
 from tests.kerberos.conftest import PYTHON, SHARER
 from tests.support.postgres import free_port
 from tests.support.tds_listener import TdsListener, freetds_driver
@@ -22,8 +26,12 @@ from tests.support.tds_listener import TdsListener, freetds_driver
 
 def om_engine(config: dict):
     """The SQLAlchemy engine exactly as OpenMetadata's MSSQL connector builds it."""
-    from metadata.generated.schema.entity.services.connections.database.mssqlConnection import MssqlConnection
-    from metadata.ingestion.source.database.mssql.connection import MssqlConnection as MssqlClient
+    from metadata.generated.schema.entity.services.connections.database.mssqlConnection import (
+        MssqlConnection,
+    )
+    from metadata.ingestion.source.database.mssql.connection import (
+        MssqlConnection as MssqlClient,
+    )
 
     return MssqlClient(MssqlConnection.model_validate(config)).client
 
@@ -49,7 +57,9 @@ def test_production_config_gives_trusted_connection_and_no_credentials():
 
 def test_ingestion_source_ssl_setup_adds_nothing(kdc):
     """CommonDbSource runs SSLManager.setup_ssl; with the model's TLS fields unset it must not add duplicates."""
-    from metadata.generated.schema.entity.services.connections.database.mssqlConnection import MssqlConnection
+    from metadata.generated.schema.entity.services.connections.database.mssqlConnection import (
+        MssqlConnection,
+    )
     from metadata.utils.ssl_manager import check_ssl_and_init
 
     model = MssqlConnection.model_validate(mssql_kerberos_service_connection("db:1433", trust_server_certificate=True))
@@ -117,8 +127,8 @@ def test_openmetadata_engine_logs_in_with_the_shared_cache(kdc, mssql_listener, 
     engine.dispose()
     attempts = mssql_listener.logins[before:]
     assert [a.principal for a in attempts] == ["alice@KRBTEST.COM"]
-    assert seen == [f"DRIVER={{FreeTDS}};Server=localhost,{mssql_listener.port};Database=master;"
-                    "Trusted_Connection=Yes;Encryption=request;TrustServerCertificate=no"]
+    assert seen == [(f"DRIVER={{FreeTDS}};Server=localhost,{mssql_listener.port};Database=master;"
+                     "Trusted_Connection=Yes;Encryption=request;TrustServerCertificate=no")]
 
 
 @pytest.mark.parametrize("which", ["missing", "expired"])

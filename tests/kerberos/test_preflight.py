@@ -7,7 +7,6 @@ import os
 import subprocess
 
 import pytest
-
 from openmetadata_platform.kerberos.preflight import (
     CacheEmptyError,
     CacheMissingError,

@@ -252,11 +252,25 @@ class EntityStore:
             raise ApiError(404, f"tag instance for {tag.get('tagFQN')} not found")
 
     def _check_table(self, fqn: str, data: dict) -> None:
+        # TableRepository.validateTableConstraints: constraint columns must be the table's,
+        # referred columns must belong to tables that already exist.
+        from metadata.utils import fqn as fqn_utils
+
         names = {column["name"] for column in data.get("columns", [])}
         for constraint in data.get("tableConstraints", []) or []:
             for column in constraint.get("columns", []) or []:
                 if column not in names:
                     raise ApiError(400, f"Invalid column name found in table constraint: {column} (table {fqn})")
+            for referred in constraint.get("referredColumns", []) or []:
+                *table_parts, column = fqn_utils.split(referred)
+                table_fqn = ".".join(fqn_utils.quote_name(p) for p in table_parts)
+                table_id = self.fqn_index["table"].get(table_fqn)
+                if table_id is None and table_fqn != fqn:
+                    raise ApiError(400, f"Table not found: {table_fqn}")
+                referred_columns = names if table_id is None else {
+                    c["name"] for c in self.by_id["table"][table_id].get("columns", [])}
+                if column not in referred_columns:
+                    raise ApiError(400, f"Invalid column name {column} in table {table_fqn}")
 
 
 # Search index name -> entity type (the server's indexMapping.json names).

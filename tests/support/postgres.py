@@ -151,14 +151,16 @@ class ThrowawayPostgres:
             "PGPASSWORD": self.password if password is None else password,
         }
 
-    def psql(self, sql: str, database: str = "postgres", user: str = SUPERUSER, password: str | None = None) -> str:
-        """Run SQL with ``psql`` (ON_ERROR_STOP) and return its unaligned, tuples-only output.
+    def psql(self, sql: str, database: str = "postgres", user: str = SUPERUSER, password: str | None = None,
+             separator: str = "|") -> str:
+        """Run SQL with ``psql`` (ON_ERROR_STOP) and return its unaligned, tuples-only output
+        (fields joined by ``separator``).
 
         Raises:
             subprocess.CalledProcessError: psql failed (stderr attached).
         """
         result = subprocess.run(
-            ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql],
+            ["psql", "-X", "-q", "-A", "-t", "-F", separator, "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql],
             check=True, capture_output=True, text=True, env=self.psql_env(user, password),
         )
         return result.stdout.strip()

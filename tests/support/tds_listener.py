@@ -161,13 +161,14 @@ class TdsListener:
     port: int = 0
     logins: list[LoginAttempt] = field(default_factory=list)
 
-    def start(self) -> "TdsListener":
+    def start(self) -> TdsListener:
         """Bind, listen and serve connections in a daemon thread."""
         self._sock = socket.socket()
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", self.port))
         self.port = self._sock.getsockname()[1]
         self._sock.listen(16)
+        self._sock.settimeout(0.2)  # accept() wakes up to notice stop()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="tds-listener", daemon=True)
         self._thread.start()
@@ -176,12 +177,10 @@ class TdsListener:
     def stop(self) -> None:
         """Stop accepting and close the socket."""
         self._stop.set()
-        try:
-            self._sock.close()
-        finally:
-            self._thread.join(timeout=5)
+        self._thread.join(timeout=5)
+        self._sock.close()
 
-    def __enter__(self) -> "TdsListener":
+    def __enter__(self) -> TdsListener:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -197,8 +196,11 @@ class TdsListener:
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            conn.settimeout(None)
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _accept_token(self, token: bytes) -> tuple[str, str]:

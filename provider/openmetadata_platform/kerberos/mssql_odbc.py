@@ -155,10 +155,12 @@ def odbc_connection_string(service_connection: dict[str, Any]) -> str:
     Raises:
         pydantic.ValidationError: the dict is not a valid ``MssqlConnection``.
     """
-    from metadata.generated.schema.entity.services.connections.database.mssqlConnection import MssqlConnection
+    from metadata.generated.schema.entity.services.connections.database.mssqlConnection import (
+        MssqlConnection,
+    )
     from metadata.ingestion.source.database.mssql.connection import get_connection_url
-    from sqlalchemy.engine import make_url
     from sqlalchemy.dialects.mssql.pyodbc import MSDialect_pyodbc
+    from sqlalchemy.engine import make_url
 
     url = make_url(get_connection_url(MssqlConnection.model_validate(service_connection)))
     (connection_string,), _ = MSDialect_pyodbc().create_connect_args(url)

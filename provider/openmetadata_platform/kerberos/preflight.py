@@ -11,7 +11,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from openmetadata_platform.kerberos.ccache import CcacheFormatError, parse_ccache
@@ -73,7 +73,7 @@ class TicketInfo:
 
 
 def _utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _sidecar_note(cache: str) -> str | None:
