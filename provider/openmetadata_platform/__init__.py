@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 
 def get_provider_info() -> dict:
     """Return the provider metadata Airflow's ProvidersManager reads (provider_info schema)."""
+    from openmetadata_platform.lineage.config import OPTIONS, SECTION  # stdlib-only module
+
     return {
         "package-name": "airflow-provider-openmetadata-platform",
         "name": "OpenMetadata Platform",
@@ -23,4 +25,10 @@ def get_provider_info() -> dict:
                 "hook-class-name": "openmetadata_platform.hooks.openmetadata.OpenMetadataHook",
             }
         ],
+        "config": {
+            SECTION: {
+                "description": "Automatic pipeline metadata, run status and lineage of DAGs in OpenMetadata.",
+                "options": OPTIONS,
+            }
+        },
     }

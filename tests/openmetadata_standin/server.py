@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from tests.openmetadata_standin.lineage import LineageStore
+from tests.openmetadata_standin.pipelines import PipelineStatusStore
 from tests.openmetadata_standin.entities import BY_COLLECTION, KINDS, TEST_CONNECTION_STEPS, EntityKind
 from tests.support.postgres import free_port
 
@@ -314,7 +315,8 @@ class StandInServer:
         requests: every request as :class:`RecordedRequest`, in arrival order.
         unsupported: "METHOD path" of every request the stand-in does not implement.
         delay_seconds: sleep before answering each request (fault injection).
-        fail_with: if set, answer every authenticated request with this HTTP status.
+        fail_with: if set, answer every authenticated request with this HTTP status
+            (only ``fail_method`` requests under ``fail_path_prefix`` when those are set).
     """
 
     def __init__(self, token: str | None = None):
@@ -322,10 +324,13 @@ class StandInServer:
         self.port = free_port()
         self.store = EntityStore(base_url=f"http://127.0.0.1:{self.port}")
         self.lineage = LineageStore(self.store)
+        self.pipeline_statuses = PipelineStatusStore(self.store)
         self.requests: list[RecordedRequest] = []
         self.unsupported: list[str] = []
         self.delay_seconds = 0.0
         self.fail_with: int | None = None
+        self.fail_method: str | None = None
+        self.fail_path_prefix: str | None = None
         self._lock = threading.Lock()
         self._server = None
         self._thread = None
@@ -366,7 +371,8 @@ class StandInServer:
                 if path not in UNAUTHENTICATED:
                     if request.headers.get("authorization") != f"Bearer {self.token}":
                         raise ApiError(401, "Not Authorized! Token verification failed")
-                    if self.fail_with:
+                    if self.fail_with and (self.fail_method in (None, request.method)) and \
+                            path.startswith(self.fail_path_prefix or ""):
                         raise ApiError(self.fail_with, "Injected failure")
                 with self._lock:
                     status, payload = self._dispatch(request.method, path, dict(request.query_params), body)
@@ -394,6 +400,10 @@ class StandInServer:
             return 200, self.lineage.add(body)
         if method == "GET" and rest.startswith("lineage/"):
             return 200, self.lineage.get(rest[len("lineage/"):], query)
+        if rest.startswith("pipelines/") and rest.endswith("/status"):
+            answer = self.pipeline_statuses.handle(method, rest[len("pipelines/"):-len("/status")], query, body)
+            if answer is not None:
+                return answer
         for collection, kind in BY_COLLECTION.items():
             if rest == collection or rest.startswith(collection + "/"):
                 return self._entity_route(kind, method, rest[len(collection):].lstrip("/"), query, body)

@@ -6,7 +6,8 @@ The connection (type ``openmetadata``, default id ``openmetadata_default``) hold
 - ``port``: API port (default 8585),
 - ``schema``: the URL scheme, ``http`` or ``https`` (default ``http``),
 - ``password``: the ingestion bot's JWT (the secret; Airflow masks it in logs),
-- ``extra``: ``{"verify_ssl": "no-ssl" | "validate" | "ignore", "ca_certificate": "/path.pem"}``.
+- ``extra``: ``{"verify_ssl": "no-ssl" | "validate" | "ignore" | true | false,
+  "ca_certificate": "/path.pem"}`` (``false`` means ``ignore`` over https, ``no-ssl`` over http).
 
 Example URI: ``openmetadata://:<jwt>@localhost:8585/http``. ``openmetadata-ingestion``
 takes ~5 s to import, so it is imported inside the methods, never at module level.
@@ -120,7 +121,10 @@ class OpenMetadataHook(BaseHook):
             )
         mask_secret(token)
         extra = conn.extra_dejson or {}
-        verify_ssl = extra.get("verify_ssl", "validate" if host_port.startswith("https") else "no-ssl")
+        https = host_port.startswith("https")
+        verify_ssl = extra.get("verify_ssl", "validate" if https else "no-ssl")
+        if isinstance(verify_ssl, bool):  # {"verify_ssl": false} is how most users write it
+            verify_ssl = "validate" if verify_ssl else ("ignore" if https else "no-ssl")
         if verify_ssl not in VERIFY_SSL_CHOICES:
             raise OpenMetadataConnectionError(
                 f"Airflow connection '{self.openmetadata_conn_id}': extra 'verify_ssl' is {verify_ssl!r}; "
@@ -160,19 +164,47 @@ class OpenMetadataHook(BaseHook):
 
         return OpenMetadata(self.get_server_config())
 
-    def test_connection(self) -> tuple[bool, str]:
-        """Check reachability, version and the token (Airflow's "Test" button).
+    def check(self) -> str:
+        """Prove the server is reachable, version-compatible and accepts the token.
 
         Calls ``GET /api/v1/system/version`` (unauthenticated on the server) and then
-        ``GET /api/v1/users/loggedInUser``, which proves the JWT is accepted.
+        ``GET /api/v1/users/loggedInUser``, which fails with 401 on a wrong JWT.
 
         Returns:
-            ``(True, "Connected to OpenMetadata <version> as <user>")`` or ``(False, reason)``;
-            the reason never contains the token.
+            ``"OpenMetadata <version> at <url> as <user>"``.
+
+        Raises:
+            OpenMetadataConnectionError: with the cause and the fix; never contains the token.
         """
+        from metadata.ingestion.ometa.client import APIError
+
+        host_port = self.get_host_port()
         try:
             client = self.get_conn()
+        except OpenMetadataConnectionError:
+            raise
+        except Exception as exc:
+            raise OpenMetadataConnectionError(
+                f"OpenMetadata at {host_port} (Airflow connection '{self.openmetadata_conn_id}') is not usable: "
+                f"{type(exc).__name__}: {exc}. Is the server up (make openmetadata-status)?"
+            ) from None
+        try:
             user = client.client.get("/users/loggedInUser")
-            return True, f"Connected to OpenMetadata {client.server_version} as {user.get('name')}"
-        except Exception as exc:  # the UI shows the message; the token is never part of it
-            return False, f"{type(exc).__name__}: {exc}"
+        except APIError as exc:
+            hint = (
+                "the JWT in the connection's password was rejected: copy the ingestion bot's token "
+                "(make openmetadata-start stores it in platform-bootstrap/.env)"
+                if exc.status_code in (401, 403) else "unexpected answer"
+            )
+            raise OpenMetadataConnectionError(
+                f"OpenMetadata at {host_port} (Airflow connection '{self.openmetadata_conn_id}'): "
+                f"HTTP {exc.status_code}: {hint}"
+            ) from None
+        return f"OpenMetadata {client.server_version} at {host_port} as {(user or {}).get('name')}"
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Airflow's connection "Test" button: :meth:`check` as ``(ok, message)``."""
+        try:
+            return True, f"Connected to {self.check()}"
+        except Exception as exc:  # the UI shows the message; it never contains the token
+            return False, str(exc)

@@ -1,0 +1,86 @@
+"""Fixtures for the lineage listener tests: OpenMetadata tables in the stand-in, settings."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.conftest import load_dag
+
+SOURCE = "pagila.pagila.public.customer"
+STAGING = "warehouse.analytics.staging.stg_customer"
+MART = "warehouse.analytics.mart.dim_customer"
+TABLES = {
+    SOURCE: ["customer_id", "first_name", "last_name", "email", "activebool"],
+    STAGING: ["customer_id", "full_name", "email"],
+    MART: ["customer_key", "full_name"],
+}
+LOGGER = "openmetadata_platform.lineage"
+
+
+def create_tables(server, tables: dict[str, list[str]] = TABLES) -> None:
+    """Create services, databases, schemas and tables in the stand-in with the real client."""
+    from metadata.generated.schema.api.data.createDatabase import CreateDatabaseRequest
+    from metadata.generated.schema.api.data.createDatabaseSchema import (
+        CreateDatabaseSchemaRequest,
+    )
+    from metadata.generated.schema.api.data.createTable import CreateTableRequest
+    from metadata.generated.schema.api.services.createDatabaseService import (
+        CreateDatabaseServiceRequest,
+    )
+    from metadata.generated.schema.entity.data.table import Column, DataType
+    from metadata.generated.schema.entity.services.connections.metadata.openMetadataConnection import (
+        OpenMetadataConnection,
+    )
+    from metadata.generated.schema.entity.services.databaseService import (
+        DatabaseServiceType,
+    )
+    from metadata.ingestion.ometa.ometa_api import OpenMetadata
+
+    client = OpenMetadata(OpenMetadataConnection(hostPort=server.host_port, authProvider="openmetadata",
+                                                 securityConfig={"jwtToken": server.token}))
+    for fqn, columns in tables.items():
+        service, database, schema, table = fqn.split(".")
+        client.create_or_update(CreateDatabaseServiceRequest(name=service, serviceType=DatabaseServiceType.Postgres))
+        client.create_or_update(CreateDatabaseRequest(name=database, service=service))
+        client.create_or_update(CreateDatabaseSchemaRequest(name=schema, database=f"{service}.{database}"))
+        client.create_or_update(CreateTableRequest(
+            name=table, databaseSchema=f"{service}.{database}.{schema}",
+            columns=[Column(name=c, dataType=DataType.VARCHAR, dataLength=64) for c in columns]))
+
+
+@pytest.fixture(autouse=True)
+def lineage_settings(monkeypatch, tmp_path):
+    """Short timeout/back-off for tests; fresh per-process caches and back-off state."""
+    import tempfile
+
+    from openmetadata_platform.lineage import emitter
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where Backoff keeps its file
+
+    monkeypatch.setenv("AIRFLOW__OPENMETADATA_LINEAGE__TIMEOUT", "2")
+    monkeypatch.setenv("AIRFLOW__OPENMETADATA_LINEAGE__BACKOFF_SECONDS", "30")
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "http://airflow.example:8080")
+    for cache in (emitter._said, emitter._pipelines, emitter._table_ids):
+        cache.clear()
+    yield
+
+
+@pytest.fixture
+def om_tables(openmetadata_connection):
+    """The stand-in with the example's tables created; returns the stand-in."""
+    create_tables(openmetadata_connection)
+    return openmetadata_connection
+
+
+@pytest.fixture
+def etl_dag(airflow_db):
+    dag = load_dag("example_customer_etl.py", "example_customer_etl")
+    for task in dag.tasks:
+        task.retries = 0
+    return dag
+
+
+def lineage_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno >= logging.WARNING]
