@@ -28,16 +28,17 @@ install: system-packages $(STAMP) ## Create .venv with Airflow, openmetadata-ing
 test: install ## Install what is needed and run the whole test suite
 	@$(PY) -m pytest tests
 
-test-e2e: install ## Run the end-to-end suite against a real server (needs OPENMETADATA_HOST_PORT and OPENMETADATA_JWT_TOKEN)
-	@$(PY) -m pytest tests/e2e -v
+test-e2e: install ## Run the end-to-end suite against a real server (OPENMETADATA_HOST_PORT, OPENMETADATA_JWT_TOKEN)
+	@set -a; [ -f platform-bootstrap/.env ] && . platform-bootstrap/.env; set +a; $(PY) -m pytest tests/e2e -v -rs
 
 bench: install ## Print parse time, harvest wall time and write requests per table
 	@$(PY) -m tests.bench
 
 demo: install ## The main job: load pagila, harvest it into OpenMetadata from the Airflow DAG, say where to look
-	@$(PY) -m tests.demo
+	@$(PY) platform-bootstrap/pagila_demo.py
 
 lint: install ## ruff over the project
-	@$(PY) -m ruff check provider dags tests
+	@$(PY) -m ruff check provider dags tests platform-bootstrap
 
 -include platform-bootstrap/platform.mk
+-include platform-bootstrap/diagnostics/diagnostics.mk

@@ -1,4 +1,5 @@
 # Kerberos diagnostics; included from the top-level Makefile.
+##@ Kerberos
 .PHONY: kerberos-check kerberos-diagnose
 
 kerberos-check: ## Host: is your own Kerberos ticket usable and shareable (FILE cache, valid TGT)?

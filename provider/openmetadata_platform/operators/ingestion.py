@@ -253,12 +253,21 @@ class DatabaseMetadataIngestionOperator(OpenMetadataIngestionOperator):
                           ticket.expires_at.isoformat(), ticket.cache)
 
     def execute(self, context: Any) -> dict:
-        if self.kerberos and self.kerberos_ccache:
-            # The source drivers (libpq, ODBC) read the cache named by KRB5CCNAME.
-            import os
+        if not (self.kerberos and self.kerberos_ccache):
+            return super().execute(context)
+        # The source drivers (libpq, ODBC) read the cache named by KRB5CCNAME: set it for
+        # this run only, so nothing else in the process inherits it.
+        import os
 
-            os.environ["KRB5CCNAME"] = self.kerberos_ccache
-        return super().execute(context)
+        previous = os.environ.get("KRB5CCNAME")
+        os.environ["KRB5CCNAME"] = self.kerberos_ccache
+        try:
+            return super().execute(context)
+        finally:
+            if previous is None:
+                os.environ.pop("KRB5CCNAME", None)
+            else:
+                os.environ["KRB5CCNAME"] = previous
 
 
 class PostgresMetadataIngestionOperator(DatabaseMetadataIngestionOperator):
