@@ -91,7 +91,7 @@ def main() -> None:
                 all_writes = sum(1 for r in om.requests if r.method in ("PUT", "PATCH", "POST", "DELETE"))
             with StandInServer() as om:
                 cli_times.append(_metadata_cli({**env, **connections_env(om, pg)}))
-        operator_times, workflow_times = in_process_harvests(pg)
+        operator_times, workflow_times = in_process_harvests(pg, env)
     task, cli = statistics.median(task_times), statistics.median(cli_times)
     op, bare = statistics.median(operator_times), statistics.median(workflow_times)
     print(f"Harvest wall time, in process (imports done): operator {op:.2f} s, bare MetadataWorkflow "
@@ -107,32 +107,41 @@ def main() -> None:
         module.main()
 
 
-def in_process_harvests(pg: dict) -> tuple[list[float], list[float]]:
-    """Alternate the operator and the bare workflow (as the CLI runs it) in this process."""
-    from metadata.workflow.metadata import MetadataWorkflow
+HARVEST_PROBE = """
+import json, os, sys, time
+from metadata.workflow.metadata import MetadataWorkflow
+import metadata.ingestion.source.database.postgres.metadata  # imported before the clock starts
+from openmetadata_platform.operators.ingestion import PostgresMetadataIngestionOperator
+operator = PostgresMetadataIngestionOperator(task_id="bench", postgres_conn_id="pagila_postgres",
+    service_name="pagila", database="pagila", schema_includes=["^public$"])
+started = time.perf_counter()
+if sys.argv[1] == "operator":
+    operator.execute(context={})
+else:  # what `metadata ingest -c` runs
+    workflow = MetadataWorkflow.create(operator.build_workflow_config())
+    workflow.execute()
+    workflow.stop()
+    workflow.raise_from_status()
+print(time.perf_counter() - started)
+"""
 
-    from openmetadata_platform.operators.ingestion import PostgresMetadataIngestionOperator
+
+def in_process_harvests(pg: dict, env: dict) -> tuple[list[float], list[float]]:
+    """Alternate the operator and the bare workflow, each in a fresh interpreter whose
+    imports are done before timing (openmetadata-ingestion keeps per-thread topology state
+    in a process, so one harvest per process is what Airflow and the CLI do too)."""
     from tests.openmetadata_standin.server import StandInServer
 
-    operator_times, workflow_times = [], []
+    times: dict[str, list[float]] = {"operator": [], "workflow": []}
     for _ in range(3):
-        for use_operator in (True, False):
+        for mode in times:
             with StandInServer() as om:
-                os.environ.update(connections_env(om, pg))
-                operator = PostgresMetadataIngestionOperator(
-                    task_id="bench", postgres_conn_id="pagila_postgres", service_name="pagila",
-                    database="pagila", schema_includes=["^public$"])
-                started = time.perf_counter()
-                if use_operator:
-                    operator.execute(context={})
-                    operator_times.append(time.perf_counter() - started)
-                else:
-                    workflow = MetadataWorkflow.create(operator.build_workflow_config())
-                    workflow.execute()
-                    workflow.stop()
-                    workflow.raise_from_status()
-                    workflow_times.append(time.perf_counter() - started)
-    return operator_times, workflow_times
+                result = subprocess.run([sys.executable, "-c", HARVEST_PROBE, mode], capture_output=True, text=True,
+                                        env={**env, **connections_env(om, pg)})
+                if result.returncode != 0:
+                    raise RuntimeError(f"{mode} harvest failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+                times[mode].append(float(result.stdout.strip().splitlines()[-1]))
+    return times["operator"], times["workflow"]
 
 
 def connections_env(om, pg: dict) -> dict[str, str]:

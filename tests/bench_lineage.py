@@ -63,7 +63,8 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
     from openmetadata_platform.lineage import emitter
 
-    from tests.lineage.conftest import create_tables
+    from tests.lineage.conftest import TABLES
+    from tests.openmetadata_standin.seed import create_tables
     from tests.openmetadata_standin.server import StandInServer
     from tests.support.postgres import free_port
 
@@ -79,7 +80,7 @@ def main() -> None:
             task.python_callable = (lambda s=seconds: time.sleep(s)) if seconds else trivial[task.task_id]
 
     with StandInServer() as server:
-        create_tables(server)
+        create_tables(server, TABLES)
         os.environ["AIRFLOW_CONN_OPENMETADATA_DEFAULT"] = json.dumps(dict(
             conn_type="openmetadata", host="127.0.0.1", port=server.port, schema="http", password=server.token))
         _run(dag, 1)  # warm-up: imports, first pipeline PUT

@@ -8,6 +8,8 @@ import tempfile
 
 import pytest
 
+from tests.openmetadata_standin.seed import create_tables
+
 LINEAGE_MISSING = importlib.util.find_spec("openmetadata_platform.lineage") is None
 pytestmark = pytest.mark.skipif(
     LINEAGE_MISSING, reason="openmetadata_platform.lineage (the lineage listener, issue 5) is not installed yet")
@@ -15,37 +17,6 @@ pytestmark = pytest.mark.skipif(
 ORDERS = "warehouse.sales.public.orders"
 DAILY_ORDERS = "warehouse.sales.reporting.daily_orders"
 TABLES = {ORDERS: ["order_id", "customer_id", "ordered_at"], DAILY_ORDERS: ["day", "order_count"]}
-
-
-def create_tables(server) -> None:
-    """Create the example's tables (with their service, database, schema) in the stand-in."""
-    from metadata.generated.schema.api.data.createDatabase import CreateDatabaseRequest
-    from metadata.generated.schema.api.data.createDatabaseSchema import (
-        CreateDatabaseSchemaRequest,
-    )
-    from metadata.generated.schema.api.data.createTable import CreateTableRequest
-    from metadata.generated.schema.api.services.createDatabaseService import (
-        CreateDatabaseServiceRequest,
-    )
-    from metadata.generated.schema.entity.data.table import Column, DataType
-    from metadata.generated.schema.entity.services.connections.metadata.openMetadataConnection import (
-        OpenMetadataConnection,
-    )
-    from metadata.generated.schema.entity.services.databaseService import (
-        DatabaseServiceType,
-    )
-    from metadata.ingestion.ometa.ometa_api import OpenMetadata
-
-    client = OpenMetadata(OpenMetadataConnection(hostPort=server.host_port, authProvider="openmetadata",
-                                                 securityConfig={"jwtToken": server.token}))
-    for fqn, columns in TABLES.items():
-        service, database, schema, table = fqn.split(".")
-        client.create_or_update(CreateDatabaseServiceRequest(name=service, serviceType=DatabaseServiceType.Postgres))
-        client.create_or_update(CreateDatabaseRequest(name=database, service=service))
-        client.create_or_update(CreateDatabaseSchemaRequest(name=schema, database=f"{service}.{database}"))
-        client.create_or_update(CreateTableRequest(
-            name=table, databaseSchema=f"{service}.{database}.{schema}",
-            columns=[Column(name=c, dataType=DataType.VARCHAR, dataLength=64) for c in columns]))
 
 
 @pytest.fixture
@@ -67,7 +38,7 @@ def example_dag(rendered, airflow_db, monkeypatch):
 
 def test_example_dag_lineage_arrives(example_dag, openmetadata_connection, monkeypatch, tmp_path):
     server = openmetadata_connection
-    create_tables(server)
+    create_tables(server, TABLES)
     # The listener's back-off marker lives in the temp dir: keep other tests' out of this one.
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     run = example_dag.test()

@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from tests.conftest import load_dag
+from tests.openmetadata_standin.seed import create_tables
 
 SOURCE = "pagila.pagila.public.customer"
 STAGING = "warehouse.analytics.staging.stg_customer"
@@ -17,37 +18,6 @@ TABLES = {
     MART: ["customer_key", "full_name"],
 }
 LOGGER = "openmetadata_platform.lineage"
-
-
-def create_tables(server, tables: dict[str, list[str]] = TABLES) -> None:
-    """Create services, databases, schemas and tables in the stand-in with the real client."""
-    from metadata.generated.schema.api.data.createDatabase import CreateDatabaseRequest
-    from metadata.generated.schema.api.data.createDatabaseSchema import (
-        CreateDatabaseSchemaRequest,
-    )
-    from metadata.generated.schema.api.data.createTable import CreateTableRequest
-    from metadata.generated.schema.api.services.createDatabaseService import (
-        CreateDatabaseServiceRequest,
-    )
-    from metadata.generated.schema.entity.data.table import Column, DataType
-    from metadata.generated.schema.entity.services.connections.metadata.openMetadataConnection import (
-        OpenMetadataConnection,
-    )
-    from metadata.generated.schema.entity.services.databaseService import (
-        DatabaseServiceType,
-    )
-    from metadata.ingestion.ometa.ometa_api import OpenMetadata
-
-    client = OpenMetadata(OpenMetadataConnection(hostPort=server.host_port, authProvider="openmetadata",
-                                                 securityConfig={"jwtToken": server.token}))
-    for fqn, columns in tables.items():
-        service, database, schema, table = fqn.split(".")
-        client.create_or_update(CreateDatabaseServiceRequest(name=service, serviceType=DatabaseServiceType.Postgres))
-        client.create_or_update(CreateDatabaseRequest(name=database, service=service))
-        client.create_or_update(CreateDatabaseSchemaRequest(name=schema, database=f"{service}.{database}"))
-        client.create_or_update(CreateTableRequest(
-            name=table, databaseSchema=f"{service}.{database}.{schema}",
-            columns=[Column(name=c, dataType=DataType.VARCHAR, dataLength=64) for c in columns]))
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +40,7 @@ def lineage_settings(monkeypatch, tmp_path):
 @pytest.fixture
 def om_tables(openmetadata_connection):
     """The stand-in with the example's tables created; returns the stand-in."""
-    create_tables(openmetadata_connection)
+    create_tables(openmetadata_connection, TABLES)
     return openmetadata_connection
 
 
