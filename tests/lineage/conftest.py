@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from tests.conftest import load_dag
-from tests.openmetadata_standin.seed import create_tables
+from tests.openmetadata_standin.seed import create_tables, create_team
 
 SOURCE = "pagila.pagila.public.customer"
 STAGING = "warehouse.analytics.staging.stg_customer"
@@ -32,15 +32,16 @@ def lineage_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("AIRFLOW__OPENMETADATA_LINEAGE__TIMEOUT", "2")
     monkeypatch.setenv("AIRFLOW__OPENMETADATA_LINEAGE__BACKOFF_SECONDS", "30")
     monkeypatch.setenv("AIRFLOW__API__BASE_URL", "http://airflow.example:8080")
-    for cache in (emitter._said, emitter._pipelines, emitter._table_ids):
+    for cache in (emitter._said, emitter._pipelines, emitter._table_ids, emitter._owners):
         cache.clear()
     yield
 
 
 @pytest.fixture
 def om_tables(openmetadata_connection):
-    """The stand-in with the example's tables created; returns the stand-in."""
+    """The stand-in with the example's tables and its owner (team data-platform); returns the stand-in."""
     create_tables(openmetadata_connection, TABLES)
+    create_team(openmetadata_connection, "data-platform")
     return openmetadata_connection
 
 

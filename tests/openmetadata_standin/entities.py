@@ -89,6 +89,28 @@ KINDS: dict[str, EntityKind] = {
             f"{GEN}.entity.data.pipeline.Pipeline",
             parent_field="service", parent_type="pipelineService",
         ),
+        # Owners and tags (see owners_tags.py for what the server checks on these).
+        EntityKind(
+            "user", "users",
+            f"{GEN}.api.teams.createUser.CreateUserRequest",
+            f"{GEN}.entity.teams.user.User",
+        ),
+        EntityKind(
+            "team", "teams",
+            f"{GEN}.api.teams.createTeam.CreateTeamRequest",
+            f"{GEN}.entity.teams.team.Team",
+        ),
+        EntityKind(
+            "classification", "classifications",
+            f"{GEN}.api.classification.createClassification.CreateClassificationRequest",
+            f"{GEN}.entity.classification.classification.Classification",
+        ),
+        EntityKind(
+            "tag", "tags",
+            f"{GEN}.api.classification.createTag.CreateTagRequest",
+            f"{GEN}.entity.classification.tag.Tag",
+            parent_field="classification", parent_type="classification",
+        ),
     )
 }
 

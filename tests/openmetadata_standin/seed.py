@@ -36,3 +36,17 @@ def create_tables(server, tables: dict[str, list[str]]) -> None:
         client.create_or_update(CreateTableRequest(
             name=table, databaseSchema=f"{service}.{database}.{schema}",
             columns=[Column(name=c, dataType=DataType.VARCHAR, dataLength=64) for c in columns]))
+
+
+def create_user(server, name: str, email: str | None = None) -> dict:
+    """Create an OpenMetadata user in the stand-in (``PUT /v1/users``); returns the User."""
+    status, user = server.call("PUT", "/users", {"name": name, "email": email or f"{name}@example.com"})
+    assert status in (200, 201), user
+    return user
+
+
+def create_team(server, name: str, team_type: str = "Group") -> dict:
+    """Create an OpenMetadata team in the stand-in (``PUT /v1/teams``); returns the Team."""
+    status, team = server.call("PUT", "/teams", {"name": name, "teamType": team_type})
+    assert status in (200, 201), team
+    return team

@@ -26,6 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from tests.openmetadata_standin import owners_tags
 from tests.openmetadata_standin.lineage import LineageStore
 from tests.openmetadata_standin.pipelines import PipelineStatusStore
 from tests.openmetadata_standin.entities import BY_COLLECTION, KINDS, TEST_CONNECTION_STEPS, EntityKind
@@ -110,6 +111,13 @@ class EntityStore:
         """Parse ``body`` with the kind's Create*Request model (400 naming the fields)."""
         from pydantic import ValidationError
 
+        # Checked on the raw body: the generated models rewrite '::' and '"' in names
+        # (metadata.ingestion.models.custom_basemodel_validation) where the server rejects them.
+        name = body.get("name") if isinstance(body, dict) else None
+        if isinstance(name, str) and "::" in name:  # basic.json entityName pattern
+            raise ApiError(400, 'name must match "^((?!::).)*$"')
+        if isinstance(name, str) and '"' in name.strip('"'):  # FullyQualifiedName.quoteName
+            raise ApiError(400, f"Invalid name {name}")
         try:
             return kind.create_model.model_validate(body)
         except ValidationError as exc:
@@ -123,19 +131,30 @@ class EntityStore:
         from metadata.utils import fqn as fqn_utils
 
         data = request.model_dump(mode="json", exclude_none=True, by_alias=True)
+        owners_tags.reject_unsupported(kind.type_name, data)
+        if kind.type_name == "user":
+            data = owners_tags.prepare_user(self, data)
         name = data["name"]
         entity: dict = dict(data)
-        if kind.parent_field:
+        try:
+            quoted = fqn_utils.quote_name(name)
+        except ValueError:  # FullyQualifiedName.quoteName: IllegalArgumentException
+            raise ApiError(400, f"Invalid name {name}") from None
+        if kind.type_name == "tag":
+            prefix, references = owners_tags.tag_parent(self, data)
+            entity.update(references)
+            fqn = f"{prefix}.{quoted}"
+        elif kind.parent_field:
             parent = self.get_by_fqn(kind.parent_type, data[kind.parent_field])
-            fqn = f"{parent['fullyQualifiedName']}.{fqn_utils.quote_name(name)}"
+            fqn = f"{parent['fullyQualifiedName']}.{quoted}"
             entity[kind.parent_field] = self.reference(kind.parent_type, parent)
             for inherited in kind.inherited:
                 entity[inherited] = copy.deepcopy(parent[inherited])
             if "serviceType" in parent:
                 entity["serviceType"] = parent["serviceType"]
         else:
-            fqn = fqn_utils.quote_name(name)
-        self._check_tags(data.get("tags", []))
+            fqn = quoted
+        self._check_owners_and_tags(entity)
         if kind.type_name == "table":
             self._check_table(fqn, data)
             entity["columns"] = _columns_with_fqn(fqn, entity.get("columns", []))
@@ -183,7 +202,7 @@ class EntityStore:
         for name in ("id", "fullyQualifiedName", "href", "version", "updatedAt", "updatedBy", "deleted"):
             if name in original:
                 patched[name] = original[name]
-        self._check_tags(_new_tags(original.get("tags", []), patched.get("tags", [])))
+        self._check_owners_and_tags(patched)
         if kind.type_name == "table":
             self._check_table(original["fullyQualifiedName"], patched)
             patched["columns"] = _columns_with_fqn(original["fullyQualifiedName"], patched.get("columns", []))
@@ -246,11 +265,17 @@ class EntityStore:
         start, size = int(query.get("from", 0)), int(query.get("size", 10))
         return {"hits": {"total": {"value": len(hits), "relation": "eq"}, "hits": hits[start:start + size]}}
 
-    def _check_tags(self, tags: list[dict]) -> None:
-        # No classification or glossary is seeded here: any tag label names a missing tag,
-        # which the real server rejects with 404 as well.
-        for tag in tags:
-            raise ApiError(404, f"tag instance for {tag.get('tagFQN')} not found")
+    def _check_tags(self, tags: list[dict] | None) -> list[dict]:
+        """Tag labels must name existing tags (404 otherwise); returns them as stored."""
+        return owners_tags.check_tags(self, tags)
+
+    def _check_owners_and_tags(self, entity: dict) -> None:
+        """Validate and normalise ``owners``/``tags`` of an entity (and of a pipeline's tasks)."""
+        for item in [entity, *(entity.get("tasks") or [])]:
+            if "owners" in item:
+                item["owners"] = owners_tags.check_owners(self, item["owners"])
+            if "tags" in item:
+                item["tags"] = self._check_tags(item["tags"])
 
     def _check_table(self, fqn: str, data: dict) -> None:
         # TableRepository.validateTableConstraints: constraint columns must be the table's,
@@ -283,11 +308,6 @@ SEARCH_INDEXES = {
     "stored_procedure_search_index": "storedProcedure",
     "pipeline_search_index": "pipeline",
 }
-
-
-def _new_tags(before: list[dict], after: list[dict]) -> list[dict]:
-    known = {tag.get("tagFQN") for tag in before}
-    return [tag for tag in after if tag.get("tagFQN") not in known]
 
 
 def _columns_with_fqn(parent_fqn: str, columns: list[dict]) -> list[dict]:
@@ -343,6 +363,17 @@ class StandInServer:
     def count(self, method: str, path_prefix: str) -> int:
         """Number of recorded requests with ``method`` whose path starts with ``path_prefix``."""
         return sum(1 for r in self.requests if r.method == method and r.path.startswith(path_prefix))
+
+    def call(self, method: str, path: str, body=None) -> tuple[int, object]:
+        """Answer one authenticated request in-process (seeding helpers; not recorded).
+
+        ``path`` is relative to ``/api/v1``, e.g. ``"/users"``. Returns (status, JSON body).
+        """
+        try:
+            with self._lock:
+                return self._dispatch(method, f"{API}{path}", {}, body)
+        except ApiError as exc:
+            return exc.status, {"code": exc.status, "message": exc.message}
 
     def entities(self, type_name: str) -> list[dict]:
         """All stored entities of an OpenMetadata entity type, e.g. ``"table"``."""
@@ -434,7 +465,7 @@ class StandInServer:
         if method == "PATCH" and sub and "/" not in sub:
             return 200, store.patch(kind, sub, body, user="ingestion-bot")
         if method == "GET" and sub.startswith("name/"):
-            return 200, store.get_by_fqn(kind.type_name, sub[len("name/"):])
+            return 200, store.get_by_fqn(kind.type_name, owners_tags.lookup_name(kind.type_name, sub[len("name/"):]))
         if method == "GET" and sub == "":
             return 200, self._list(kind, query)
         if method == "GET" and "/" not in sub:
@@ -557,3 +588,13 @@ class StandInServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+if __name__ == "__main__":  # python -m tests.openmetadata_standin.server: serve until Ctrl-C
+    with StandInServer() as standin:
+        print(f"OPENMETADATA_HOST_PORT=http://127.0.0.1:{standin.port}", flush=True)
+        print(f"OPENMETADATA_JWT_TOKEN={standin.token}", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass

@@ -84,6 +84,19 @@ def test_dag_parses_with_doc_and_does_not_import_openmetadata_ingestion(airflow_
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_provider_modules_do_not_import_openmetadata_ingestion():
+    modules = ["openmetadata_platform", "openmetadata_platform.hooks.openmetadata",
+               "openmetadata_platform.operators.ingestion", "openmetadata_platform.operators.lineage",
+               "openmetadata_platform.lineage", "openmetadata_platform.plugins"]
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m == 'metadata' or m.startswith('metadata.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True, cwd=REPO_ROOT)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_dag_configuration_from_environment(airflow_db, monkeypatch):
     monkeypatch.setenv("PAGILA_OPENMETADATA_SERVICE", "pagila_prod")
     monkeypatch.setenv("PAGILA_SCHEMAS", "public, sales")

@@ -171,3 +171,12 @@ def test_summary_is_returned_and_holds_no_secret(pagila_dag, openmetadata_connec
     text = repr(summary)
     assert openmetadata_connection.token not in text
     assert pagila_connection.password not in text
+
+
+def test_successful_run_logs_no_secret(pagila_dag, openmetadata_connection, pagila_connection, capfd):
+    assert pagila_dag.test().state == "success"
+    output = capfd.readouterr()
+    text = output.out + output.err
+    assert "records processed" in text  # the summary line is logged
+    assert openmetadata_connection.token not in text
+    assert pagila_connection.password not in text

@@ -39,6 +39,11 @@ OPTIONS: dict[str, dict] = {
                        "hooks report through Airflow's hook lineage collector.",
         "version_added": "0.1.0", "type": "boolean", "example": None, "default": "False",
     },
+    "tag_classification": {
+        "description": "OpenMetadata classification that holds the DAG tags (created on demand); "
+                       "each DAG tag becomes a tag in it, attached to the DAG's Pipeline.",
+        "version_added": "0.1.0", "type": "string", "example": "Airflow", "default": "AirflowTags",
+    },
     "timeout": {
         "description": "Upper bound in seconds for all OpenMetadata calls made for one task or DAG run event.",
         "version_added": "0.1.0", "type": "float", "example": None, "default": "3.0",
@@ -67,6 +72,7 @@ class LineageConfig:
     dag_allow_patterns: tuple[str, ...] = ()
     dag_deny_patterns: tuple[str, ...] = ()
     only_keep_dag_lineage: bool = False
+    tag_classification: str = "AirflowTags"
     timeout: float = 3.0  # seconds
     backoff_seconds: float = 60.0
 

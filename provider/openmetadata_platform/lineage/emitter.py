@@ -30,6 +30,7 @@ log = logging.getLogger("openmetadata_platform.lineage")
 _said: set[str] = set()
 _pipelines: dict[tuple[str, str], tuple[str, dict]] = {}  # (server, fqn) -> (request hash, entity ref)
 _table_ids: dict[tuple[str, str], str] = {}  # (server, table fqn) -> id
+_owners: dict[tuple[str, str], dict | None] = {}  # (server, Airflow owner) -> EntityReference, None: unknown
 
 
 def _once(key: str, level: int, message: str, *args) -> None:
@@ -89,6 +90,7 @@ class Emitter:
         self.config = config
         self.connection = connection
         self.backoff = Backoff(connection.host_port, config.backoff_seconds)
+        self._event: Event | None = None  # the event being run (collects problems of building blocks)
 
     @classmethod
     def for_dag(cls, dag_id: str, config: LineageConfig | None = None) -> Emitter | None:
@@ -123,6 +125,7 @@ class Emitter:
             log.debug("OpenMetadata lineage: %s skipped, server backing off", event.what)
             return None
         result, failure = None, None
+        self._event = event
         try:
             with RestClient(self.connection.host_port, self.connection.token, self.config.timeout,
                             self.connection.verify) as client:
@@ -137,6 +140,8 @@ class Emitter:
         except Exception as exc:  # noqa: BLE001 - lineage must never fail a task  # a bug or odd DAG must never fail the task
             failure = exc
             event.problems.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            self._event = None
         if event.problems:
             log.warning("OpenMetadata lineage: %s: %s", event.what, " | ".join(event.problems))
         if failure is not None and raise_errors:
@@ -145,13 +150,18 @@ class Emitter:
 
     # -- building blocks (inside run) ---------------------------------------------------------
     def ensure_pipeline(self, client: RestClient, dag) -> dict:
-        """PUT the DAG's Pipeline (and the PipelineService when missing); return its reference.
+        """PUT the DAG's Pipeline (and what it refers to when missing); return its reference.
 
-        Skipped when this process already sent the identical request. Calls
-        ``PUT /v1/pipelines`` and, on 404 for the service, ``PUT /v1/services/pipelineServices``.
+        The request carries the DAG's owners (resolved to OpenMetadata users/teams, see
+        :meth:`owner_ref`) and its tags as labels of ``[openmetadata_lineage]
+        tag_classification``. Skipped when this process already sent the identical request.
+        Calls ``PUT /v1/pipelines``; on a 404 (missing PipelineService, classification or tag)
+        it PUTs ``/v1/services/pipelineServices``, ``/v1/classifications`` and ``/v1/tags``
+        (all idempotent) and retries once, so the usual run costs no extra call.
         """
         service = self.config.pipeline_service_name
         request = model.pipeline_request(dag, service, model.airflow_base_url())
+        tags = self._add_owners_and_tags(client, dag, request)
         digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
         key = (self.connection.host_port, f"{service}.{dag.dag_id}")
         cached = _pipelines.get(key)
@@ -163,10 +173,90 @@ class Emitter:
             if exc.status != 404:
                 raise
             client.call("PUT", "/services/pipelineServices", json=model.service_request(service))
+            if tags:
+                classification = self.config.tag_classification
+                client.call("PUT", "/classifications", json=model.classification_request(classification))
+                for tag in tags:
+                    client.call("PUT", "/tags", json=model.tag_request(classification, tag))
             entity = client.call("PUT", "/pipelines", json=request)
         ref = {"id": entity["id"], "type": "pipeline", "fullyQualifiedName": entity["fullyQualifiedName"]}
         _pipelines[key] = (digest, ref)
         return ref
+
+    def _problem_once(self, key: str, message: str) -> None:
+        """Report ``message`` once per process: in the running event's warning (else a log line)."""
+        key = f"{self.connection.host_port} {key}"
+        if key in _said:
+            return
+        _said.add(key)
+        if self._event is not None:
+            self._event.problems.append(message)
+        else:
+            log.warning("OpenMetadata lineage: %s", message)
+
+    def _add_owners_and_tags(self, client: RestClient, dag, request: dict) -> list[str]:
+        """Set ``owners`` (pipeline and tasks) and ``tags`` of a CreatePipelineRequest.
+
+        Returns the DAG tag names used (the tags the pipeline's labels name).
+        """
+        from openmetadata_platform.lineage.config import _conf
+
+        default_owner = _conf().get("operators", "default_owner", fallback="airflow") or "airflow"
+        by_task = model.task_owners(dag, default_owner)
+        refs = {name: self.owner_ref(client, name) for name in sorted({n for names in by_task.values() for n in names})}
+        owners = {ref["id"]: ref for ref in refs.values() if ref is not None}
+        if owners:
+            request["owners"] = sorted(owners.values(), key=lambda r: r["id"])
+        for task in request["tasks"]:
+            task_refs = {refs[n]["id"]: refs[n] for n in by_task.get(task["name"], []) if refs.get(n)}
+            if task_refs:
+                task["owners"] = sorted(task_refs.values(), key=lambda r: r["id"])
+        classification = self.config.tag_classification
+        tags = []
+        for tag in model.dag_tags(dag):
+            why = model.invalid_name(tag)
+            if why:
+                self._problem_once(f"tag {tag}", f"DAG tag {tag!r} {why}; not sent as an OpenMetadata tag")
+                continue
+            tags.append(tag)
+        if tags:
+            prefix = model.quote_name(classification)
+            request["tags"] = [model.tag_label(f"{prefix}.{model.quote_name(tag)}") for tag in tags]
+        return tags
+
+    def owner_ref(self, client: RestClient, owner: str) -> dict | None:
+        """EntityReference of the OpenMetadata user (else Group team) named by an Airflow owner.
+
+        ``owner`` may be an email: its local part is the user name (OpenMetadata names
+        users so; names are stored lower-cased). Calls ``GET /v1/users/name/{name}`` and,
+        when not found, ``GET /v1/teams/name/{name}``; cached per process (found or not).
+        Not found: ``None`` and one warning per process.
+        """
+        key = (self.connection.host_port, owner)
+        if key in _owners:
+            return _owners[key]
+        name = owner.split("@", 1)[0].strip().lower() if "@" in owner else owner.lower()
+        candidates = [("user", "users")] + ([] if "@" in owner else [("team", "teams")])
+        ref = None
+        for type_name, collection in candidates:
+            entity = self._get_by_name(client, collection, name)
+            if entity is not None and (type_name == "user" or entity.get("teamType") == "Group"):
+                ref = {"id": entity["id"], "type": type_name}
+                break
+        _owners[key] = ref
+        if ref is None:
+            self._problem_once(f"owner {owner}", f"owner {owner!r} is not an OpenMetadata user or group "
+                                                 f"team; left out of the pipeline's owners")
+        return ref
+
+    @staticmethod
+    def _get_by_name(client: RestClient, collection: str, name: str) -> dict | None:
+        try:
+            return client.call("GET", f"/{collection}/name/{quote_fqn(name)}", ok_404=True)
+        except OpenMetadataCallError as exc:
+            if exc.status == 400:  # a name the server cannot even look up (e.g. with a quote)
+                return None
+            raise
 
     def update_task_status(self, client: RestClient, pipeline: dict, dag_run, status: dict) -> None:
         """Merge one TaskStatus into the run's PipelineStatus.

@@ -89,6 +89,64 @@ def pipeline_request(dag, service: str, base_url: str) -> dict:
     return request
 
 
+def split_owners(value) -> list[str]:
+    """Owner names of an Airflow ``owner`` string (comma-separated), in order, without blanks."""
+    names = [part.strip() for part in str(value or "").split(",")]
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def task_owners(dag, default_owner: str = "airflow") -> dict[str, list[str]]:
+    """``{task_id: [owner name, ...]}``; Airflow's default owner (nobody in particular) is left out."""
+    return {task.task_id: [name for name in split_owners(getattr(task, "owner", None)) if name != default_owner]
+            for task in dag.tasks}
+
+
+def dag_tags(dag) -> list[str]:
+    """The DAG's tags (strings), sorted and de-duplicated."""
+    return sorted({str(tag).strip() for tag in getattr(dag, "tags", None) or () if str(tag).strip()})
+
+
+def quote_name(name: str) -> str:
+    """One FQN part as the server writes it (``FullyQualifiedName.quoteName``): dotted names quoted."""
+    return f'"{name}"' if "." in name else name
+
+
+def invalid_name(name: str) -> str | None:
+    """Why the server would reject ``name`` as an entity name, or ``None`` when it is fine.
+
+    ``basic.json#/definitions/entityName`` forbids ``::`` and caps the length at 256;
+    ``FullyQualifiedName.quoteName`` rejects a double quote inside a name.
+    """
+    if "::" in name:
+        return "contains '::'"
+    if '"' in name:
+        return "contains a double quote"
+    if len(name) > 256:
+        return "is longer than 256 characters"
+    return None
+
+
+def classification_request(name: str) -> dict:
+    """``CreateClassificationRequest`` for the classification holding the DAG tags."""
+    return {"name": name, "mutuallyExclusive": False,
+            "description": "Tags of Airflow DAGs, added by the openmetadata_platform lineage listener."}
+
+
+def tag_request(classification: str, tag: str) -> dict:
+    """``CreateTagRequest`` for one DAG tag.
+
+    ``classification`` is the classification's name; the request names it by FQN (the
+    server looks it up so), i.e. quoted when it has a dot.
+    """
+    return {"name": tag, "classification": quote_name(classification),
+            "description": f"Airflow DAG tag `{tag}`."}
+
+
+def tag_label(tag_fqn: str) -> dict:
+    """A ``TagLabel`` attaching an existing classification tag, as automation does."""
+    return {"tagFQN": tag_fqn, "source": "Classification", "labelType": "Automated", "state": "Confirmed"}
+
+
 def run_timestamp(dag_run) -> int:
     """The status key of a run: its logical date (else run_after), epoch ms.
 
