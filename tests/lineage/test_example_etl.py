@@ -40,6 +40,8 @@ def test_run_reports_pipeline_status_and_lineage(om_tables, etl_dag, caplog):
     assert pipeline["sourceUrl"] == "http://airflow.example:8080/dags/example_customer_etl"
     assert pipeline["scheduleInterval"] == "0 0 * * *"  # the timetable's summary (cron)
     assert pipeline["description"].startswith("Customers from pagila")
+    assert [(o["type"], o["name"]) for o in pipeline["owners"]] == [("team", "data-platform")]  # default_args owner
+    assert [t["tagFQN"] for t in pipeline["tags"]] == ["AirflowTags.example", "AirflowTags.openmetadata"]
 
     statuses = server.pipeline_statuses.statuses["airflow.example_customer_etl"]
     (status,) = statuses.values()

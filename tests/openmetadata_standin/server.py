@@ -27,9 +27,9 @@ import uuid
 from dataclasses import dataclass, field
 
 from tests.openmetadata_standin import owners_tags
+from tests.openmetadata_standin.entities import BY_COLLECTION, KINDS, TEST_CONNECTION_STEPS, EntityKind
 from tests.openmetadata_standin.lineage import LineageStore
 from tests.openmetadata_standin.pipelines import PipelineStatusStore
-from tests.openmetadata_standin.entities import BY_COLLECTION, KINDS, TEST_CONNECTION_STEPS, EntityKind
 from tests.support.postgres import free_port
 
 API = "/api/v1"
