@@ -23,12 +23,17 @@ def workflow_config(service_name: str, api_url: str, username: str, password: st
         "source": {
             "type": "airflow",
             "serviceName": service_name,
-            "serviceConnection": {"config": {
-                "type": "Airflow",
-                "hostPort": api_url,
-                "connection": {"type": "RestAPI", "apiVersion": "v2",
-                               "authConfig": {"username": username, "password": password}},
-            }},
+            "serviceConnection": {
+                "config": {
+                    "type": "Airflow",
+                    "hostPort": api_url,
+                    "connection": {
+                        "type": "RestAPI",
+                        "apiVersion": "v2",
+                        "authConfig": {"username": username, "password": password},
+                    },
+                }
+            },
             "sourceConfig": {"config": {"type": "PipelineMetadata", "includeLineage": True}},
         },
         "sink": {"type": "metadata-rest", "config": {}},
@@ -56,8 +61,13 @@ def airflow_pipeline_metadata():
         api = BaseHook.get_connection(AIRFLOW_API_CONN_ID)
         host = api.host if "://" in (api.host or "") else f"{api.schema or 'http'}://{api.host}"
         url = f"{host}:{api.port}" if api.port else host
-        config = workflow_config(settings.pipeline_service_name, url, api.login or "", api.password or "",
-                                 OpenMetadataHook(settings.conn_id).get_server_config_dict())
+        config = workflow_config(
+            settings.pipeline_service_name,
+            url,
+            api.login or "",
+            api.password or "",
+            OpenMetadataHook(settings.conn_id).get_server_config_dict(),
+        )
         return run_metadata_workflow(config, settings.pipeline_service_name).as_dict()
 
     harvest_pipelines()

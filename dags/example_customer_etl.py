@@ -36,23 +36,35 @@ log = logging.getLogger(__name__)
 def example_customer_etl():
     @task(
         inlets=[om_table(SOURCE)],
-        outlets=[om_table(STAGING, columns={
-            "customer_id": [f"{SOURCE}.customer_id"],
-            "full_name": [f"{SOURCE}.first_name", f"{SOURCE}.last_name"],
-            "email": [f"{SOURCE}.email"],
-        })],
+        outlets=[
+            om_table(
+                STAGING,
+                columns={
+                    "customer_id": [f"{SOURCE}.customer_id"],
+                    "full_name": [f"{SOURCE}.first_name", f"{SOURCE}.last_name"],
+                    "email": [f"{SOURCE}.email"],
+                },
+            )
+        ],
         doc_md="Copy active customers from pagila into staging, joining first and last name.",
     )
     def stage_customers():
-        log.info("INSERT INTO staging.stg_customer SELECT customer_id, first_name || ' ' || last_name, email "
-                 "FROM public.customer WHERE activebool")
+        log.info(
+            "INSERT INTO staging.stg_customer SELECT customer_id, first_name || ' ' || last_name, email "
+            "FROM public.customer WHERE activebool"
+        )
 
     @task(
         inlets=[om_table(STAGING)],
-        outlets=[om_table(MART, columns={
-            "customer_key": [f"{STAGING}.customer_id"],
-            "full_name": [f"{STAGING}.full_name"],
-        })],
+        outlets=[
+            om_table(
+                MART,
+                columns={
+                    "customer_key": [f"{STAGING}.customer_id"],
+                    "full_name": [f"{STAGING}.full_name"],
+                },
+            )
+        ],
         doc_md="Upsert the customer dimension from staging.",
     )
     def build_customer_mart():

@@ -10,7 +10,6 @@ import os
 from datetime import datetime, timedelta
 
 from airflow.sdk import DAG
-
 from openmetadata_platform.operators.ingestion import PostgresMetadataIngestionOperator
 
 # Configurable per deployment through the environment (read at parse time).
@@ -30,7 +29,7 @@ with DAG(
     doc_md=f"""
 ### pagila metadata ingestion
 
-Harvests database **{DATABASE}** (schemas: {', '.join(f'`{s}`' for s in SCHEMAS)}) from the
+Harvests database **{DATABASE}** (schemas: {", ".join(f"`{s}`" for s in SCHEMAS)}) from the
 Airflow connection `pagila_postgres` into the OpenMetadata DatabaseService **{SERVICE_NAME}**:
 every table and view with its columns, types, primary and foreign keys and view
 definitions. Tables dropped at the source are soft-deleted in OpenMetadata.
@@ -42,7 +41,7 @@ definitions. Tables dropped at the source are soft-deleted in OpenMetadata.
 - The task's XCom is the run summary: records processed, updated, warnings, failures,
   wall time.
 
-Browse the result at `<OpenMetadata UI>/databaseSchema/{SERVICE_NAME}.{DATABASE}.{SCHEMAS[0] if SCHEMAS else 'public'}`.
+Browse the result at `<OpenMetadata UI>/databaseSchema/{SERVICE_NAME}.{DATABASE}.{SCHEMAS[0] if SCHEMAS else "public"}`.
 """,
 ) as dag:
     PostgresMetadataIngestionOperator(

@@ -10,7 +10,6 @@ import os
 from datetime import datetime, timedelta
 
 from airflow.sdk import DAG
-
 from openmetadata_platform.operators.ingestion import MssqlMetadataIngestionOperator
 
 SERVICE_NAME = os.environ.get("SQLSERVER_OPENMETADATA_SERVICE", "sqlserver")

@@ -33,7 +33,7 @@ class DemoError(RuntimeError):
 def docker_engine_available() -> bool:
     """True when ``docker info`` answers (a reachable engine, not just the client)."""
     try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+        return subprocess.run(["docker", "info"], check=False, capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -70,8 +70,13 @@ def openmetadata_connection(host_port: str, token: str) -> dict:
     parsed = urlsplit(host_port)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise DemoError(f"OPENMETADATA_HOST_PORT={host_port!r}: expected http(s)://host:port")
-    return {"conn_type": "openmetadata", "host": parsed.hostname, "port": parsed.port or 8585,
-            "schema": parsed.scheme, "password": token}
+    return {
+        "conn_type": "openmetadata",
+        "host": parsed.hostname,
+        "port": parsed.port or 8585,
+        "schema": parsed.scheme,
+        "password": token,
+    }
 
 
 def run_harvest(om_connection: dict, pagila_connection: dict) -> None:
@@ -92,7 +97,7 @@ def run_harvest(om_connection: dict, pagila_connection: dict) -> None:
     }
     airflow = [sys.executable, "-m", "airflow"]
     subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    result = subprocess.run([*airflow, "dags", "test", "pagila_metadata_ingestion"], env=env)
+    result = subprocess.run([*airflow, "dags", "test", "pagila_metadata_ingestion"], env=env, check=False)
     if result.returncode != 0:
         raise DemoError("The pagila_metadata_ingestion DAG run failed: see the task log above.")
 
@@ -108,17 +113,26 @@ def main() -> int:
         with ThrowawayPostgres() as postgres:
             print(f"Loading pagila into a throwaway PostgreSQL on {postgres.host}:{postgres.port}...", flush=True)
             load_pagila(postgres)
-            run_harvest(om_connection, {
-                "conn_type": "postgres", "host": postgres.host, "port": postgres.port,
-                "login": "postgres", "password": postgres.password, "schema": "pagila",
-            })
+            run_harvest(
+                om_connection,
+                {
+                    "conn_type": "postgres",
+                    "host": postgres.host,
+                    "port": postgres.port,
+                    "login": "postgres",
+                    "password": postgres.password,
+                    "schema": "pagila",
+                },
+            )
     except DemoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     ui = f"{urlsplit(host_port).scheme}://{urlsplit(host_port).netloc}"
     service = os.environ.get("PAGILA_OPENMETADATA_SERVICE", "pagila")
-    print(f"\nDone. Browse the harvested schema: {ui}/databaseSchema/{service}.pagila.public\n"
-          f"(Explore > Databases > {service}; log in with the admin account `make openmetadata-start` printed.)")
+    print(
+        f"\nDone. Browse the harvested schema: {ui}/databaseSchema/{service}.pagila.public\n"
+        f"(Explore > Databases > {service}; log in with the admin account `make openmetadata-start` printed.)"
+    )
     return 0
 
 

@@ -24,13 +24,13 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DAG_FILE = REPO_ROOT / "dags" / "pagila_metadata_ingestion.py"
-EMPTY_DAG = '''
+EMPTY_DAG = """
 from datetime import datetime
 from airflow.sdk import DAG
 from airflow.providers.standard.operators.empty import EmptyOperator
 with DAG(dag_id="empty", schedule=None, start_date=datetime(2026, 1, 1)):
     EmptyOperator(task_id="noop")
-'''
+"""
 PARSE_PROBE = (
     "import sys, time, runpy; import airflow.sdk; "
     "from airflow.providers.standard.operators.empty import EmptyOperator; "
@@ -43,15 +43,16 @@ def parse_seconds(path: Path, env: dict) -> float:
     """Median seconds to execute a DAG file, each time in a new interpreter."""
     runs = []
     for _ in range(REPEATS):
-        out = subprocess.run([sys.executable, "-c", PARSE_PROBE, str(path)], env=env, check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", PARSE_PROBE, str(path)], env=env, check=True, capture_output=True, text=True
+        ).stdout
         runs.append(float(out.strip().splitlines()[-1]))
     return statistics.median(runs)
 
 
 def timed(cmd: list[str], env: dict) -> float:
     started = time.perf_counter()
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
     return time.perf_counter() - started
@@ -63,29 +64,57 @@ def main() -> None:
     from tests.support.postgres import ThrowawayPostgres
 
     home = Path(tempfile.mkdtemp(prefix="bench-airflow-"))
-    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"), "PYTHONPATH": str(REPO_ROOT)}
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
 
     empty = home / "empty_dag.py"
     empty.write_text(EMPTY_DAG)
     dag_s, empty_s = parse_seconds(DAG_FILE, env), parse_seconds(empty, env)
-    print(f"DAG parse: pagila {dag_s * 1000:.0f} ms, empty DAG {empty_s * 1000:.0f} ms, "
-          f"difference {(dag_s - empty_s) * 1000:.0f} ms (target < 300 ms) [median of {REPEATS}]")
+    print(
+        f"DAG parse: pagila {dag_s * 1000:.0f} ms, empty DAG {empty_s * 1000:.0f} ms, "
+        f"difference {(dag_s - empty_s) * 1000:.0f} ms (target < 300 ms) [median of {REPEATS}]"
+    )
 
     with ThrowawayPostgres() as postgres:
         load_pagila(postgres)
-        pg = {"conn_type": "postgres", "host": postgres.host, "port": postgres.port, "login": "postgres",
-              "password": postgres.password, "schema": "pagila"}
+        pg = {
+            "conn_type": "postgres",
+            "host": postgres.host,
+            "port": postgres.port,
+            "login": "postgres",
+            "password": postgres.password,
+            "schema": "pagila",
+        }
         task_times, cli_times, writes_per_table = [], [], []
         for _ in range(3):
             with StandInServer() as om:
                 run_env = {**env, **connections_env(om, pg)}
-                task_times.append(timed([sys.executable, "-m", "airflow", "tasks", "test",
-                                         "pagila_metadata_ingestion", "harvest_pagila_schema"], run_env))
+                task_times.append(
+                    timed(
+                        [
+                            sys.executable,
+                            "-m",
+                            "airflow",
+                            "tasks",
+                            "test",
+                            "pagila_metadata_ingestion",
+                            "harvest_pagila_schema",
+                        ],
+                        run_env,
+                    )
+                )
                 tables = len(om.entities("table"))
-                writes = sum(1 for r in om.requests if r.method in ("PUT", "PATCH", "POST")
-                             and r.path.startswith("/api/v1/tables"))
+                writes = sum(
+                    1
+                    for r in om.requests
+                    if r.method in ("PUT", "PATCH", "POST") and r.path.startswith("/api/v1/tables")
+                )
                 writes_per_table.append(writes / tables)
                 all_writes = sum(1 for r in om.requests if r.method in ("PUT", "PATCH", "POST", "DELETE"))
             with StandInServer() as om:
@@ -93,18 +122,28 @@ def main() -> None:
         operator_times, workflow_times = in_process_harvests(pg, env)
     task, cli = statistics.median(task_times), statistics.median(cli_times)
     op, bare = statistics.median(operator_times), statistics.median(workflow_times)
-    print(f"Harvest wall time, in process (imports done): operator {op:.2f} s, bare MetadataWorkflow "
-          f"(what `metadata ingest` runs) {bare:.2f} s, ratio {op / bare:.2f} (target < 1.15) "
-          f"[median of 3, fresh server each]")
-    print(f"Harvest wall time, whole processes: `airflow tasks test` {task:.2f} s, `metadata ingest -c` "
-          f"{cli:.2f} s, ratio {task / cli:.2f} (difference = Airflow's CLI and task-runner start-up)")
-    print(f"Write requests per table: {statistics.median(writes_per_table):.2f} for {tables} tables "
-          f"(target well under 1); all write requests in one harvest: {all_writes}")
+    print(
+        f"Harvest wall time, in process (imports done): operator {op:.2f} s, bare MetadataWorkflow "
+        f"(what `metadata ingest` runs) {bare:.2f} s, ratio {op / bare:.2f} (target < 1.15) "
+        f"[median of 3, fresh server each]"
+    )
+    print(
+        f"Harvest wall time, whole processes: `airflow tasks test` {task:.2f} s, `metadata ingest -c` "
+        f"{cli:.2f} s, ratio {task / cli:.2f} (difference = Airflow's CLI and task-runner start-up)"
+    )
+    print(
+        f"Write requests per table: {statistics.median(writes_per_table):.2f} for {tables} tables "
+        f"(target well under 1); all write requests in one harvest: {all_writes}"
+    )
 
     # Other areas' benchmarks, each in its own interpreter (they set up their own Airflow home).
     for module_path in sorted((REPO_ROOT / "tests").glob("bench_*.py")):
-        subprocess.run([sys.executable, "-m", f"tests.{module_path.stem}"], check=True, cwd=REPO_ROOT,
-                       env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+        subprocess.run(
+            [sys.executable, "-m", f"tests.{module_path.stem}"],
+            check=True,
+            cwd=REPO_ROOT,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
 
 
 HARVEST_PROBE = """
@@ -136,8 +175,13 @@ def in_process_harvests(pg: dict, env: dict) -> tuple[list[float], list[float]]:
     for _ in range(3):
         for mode in times:
             with StandInServer() as om:
-                result = subprocess.run([sys.executable, "-c", HARVEST_PROBE, mode], capture_output=True, text=True,
-                                        env={**env, **connections_env(om, pg)})
+                result = subprocess.run(
+                    [sys.executable, "-c", HARVEST_PROBE, mode],
+                    check=False,
+                    capture_output=True,
+                    text=True,
+                    env={**env, **connections_env(om, pg)},
+                )
                 if result.returncode != 0:
                     raise RuntimeError(f"{mode} harvest failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
                 times[mode].append(float(result.stdout.strip().splitlines()[-1]))
@@ -148,9 +192,9 @@ def connections_env(om, pg: dict) -> dict[str, str]:
     """Airflow connection env vars for the stand-in ``om`` and the pagila PostgreSQL ``pg``."""
     return {
         "AIRFLOW_CONN_PAGILA_POSTGRES": json.dumps(pg),
-        "AIRFLOW_CONN_OPENMETADATA_DEFAULT": json.dumps({
-            "conn_type": "openmetadata", "host": "127.0.0.1", "port": om.port, "schema": "http",
-            "password": om.token}),
+        "AIRFLOW_CONN_OPENMETADATA_DEFAULT": json.dumps(
+            {"conn_type": "openmetadata", "host": "127.0.0.1", "port": om.port, "schema": "http", "password": om.token}
+        ),
     }
 
 
@@ -160,8 +204,12 @@ def _metadata_cli(env: dict) -> float:
 
     os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_")})
     operator = PostgresMetadataIngestionOperator(
-        task_id="bench", postgres_conn_id="pagila_postgres", service_name="pagila", database="pagila",
-        schema_includes=["^public$"])
+        task_id="bench",
+        postgres_conn_id="pagila_postgres",
+        service_name="pagila",
+        database="pagila",
+        schema_includes=["^public$"],
+    )
     config = operator.build_workflow_config()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         os.chmod(fh.name, 0o600)  # it holds the JWT and the database password

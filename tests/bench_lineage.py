@@ -81,8 +81,9 @@ def main() -> None:
 
     with StandInServer() as server:
         create_tables(server, TABLES)
-        os.environ["AIRFLOW_CONN_OPENMETADATA_DEFAULT"] = json.dumps(dict(
-            conn_type="openmetadata", host="127.0.0.1", port=server.port, schema="http", password=server.token))
+        os.environ["AIRFLOW_CONN_OPENMETADATA_DEFAULT"] = json.dumps(
+            dict(conn_type="openmetadata", host="127.0.0.1", port=server.port, schema="http", password=server.token)
+        )
         _run(dag, 1)  # warm-up: imports, first pipeline PUT
         results = {}
         for label, seconds in (("trivial", 0.0), ("1 s", 1.0)):
@@ -97,8 +98,9 @@ def main() -> None:
             restore()
             results[label] = (off, on, samples)
         set_sleep(0)
-        os.environ["AIRFLOW_CONN_OPENMETADATA_DEFAULT"] = json.dumps(dict(
-            conn_type="openmetadata", host="127.0.0.1", port=free_port(), schema="http", password="x"))
+        os.environ["AIRFLOW_CONN_OPENMETADATA_DEFAULT"] = json.dumps(
+            dict(conn_type="openmetadata", host="127.0.0.1", port=free_port(), schema="http", password="x")
+        )
         emitter._pipelines.clear()
         down: list[float] = []
         restore = _timed_hooks(down)
@@ -108,10 +110,14 @@ def main() -> None:
     print("OpenMetadata lineage listener overhead (example_customer_etl, dag.test(), stand-in server)")
     for label, (off, on, samples) in results.items():
         off_m, on_m = statistics.median(off), statistics.median(on)
-        print(f"  {label:7} task: listener hooks {_ms(samples)} | wall/task off {off_m * 1000:7.1f} ms, "
-              f"on {on_m * 1000:7.1f} ms, delta {(on_m - off_m) * 1000:+6.1f} ms ({(on_m / off_m - 1) * 100:+5.1f} %)")
-    print(f"  server down:  listener hooks {_ms(down)} | wall/task {statistics.median(down_walls) * 1000:7.1f} ms"
-          " (first call refused, then back-off)")
+        print(
+            f"  {label:7} task: listener hooks {_ms(samples)} | wall/task off {off_m * 1000:7.1f} ms, "
+            f"on {on_m * 1000:7.1f} ms, delta {(on_m - off_m) * 1000:+6.1f} ms ({(on_m / off_m - 1) * 100:+5.1f} %)"
+        )
+    print(
+        f"  server down:  listener hooks {_ms(down)} | wall/task {statistics.median(down_walls) * 1000:7.1f} ms"
+        " (first call refused, then back-off)"
+    )
 
 
 if __name__ == "__main__":

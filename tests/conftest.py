@@ -60,8 +60,14 @@ def connection_env(conn_id: str, **fields) -> dict[str, str]:
 @pytest.fixture
 def openmetadata_connection(openmetadata, monkeypatch):
     """Point ``openmetadata_default`` at the stand-in with its valid token."""
-    env = connection_env("openmetadata_default", conn_type="openmetadata", host="127.0.0.1",
-                         port=openmetadata.port, schema="http", password=openmetadata.token)
+    env = connection_env(
+        "openmetadata_default",
+        conn_type="openmetadata",
+        host="127.0.0.1",
+        port=openmetadata.port,
+        schema="http",
+        password=openmetadata.token,
+    )
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return openmetadata
@@ -70,9 +76,15 @@ def openmetadata_connection(openmetadata, monkeypatch):
 @pytest.fixture
 def pagila_connection(pagila_postgres, monkeypatch):
     """Point ``pagila_postgres`` (the DAG's connection id) at the throwaway pagila."""
-    env = connection_env("pagila_postgres", conn_type="postgres", host=pagila_postgres.host,
-                         port=pagila_postgres.port, login="postgres", password=pagila_postgres.password,
-                         schema="pagila")
+    env = connection_env(
+        "pagila_postgres",
+        conn_type="postgres",
+        host=pagila_postgres.host,
+        port=pagila_postgres.port,
+        login="postgres",
+        password=pagila_postgres.password,
+        schema="pagila",
+    )
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return pagila_postgres

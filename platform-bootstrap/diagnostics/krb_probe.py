@@ -41,8 +41,10 @@ def status(path: str, max_age: str | None = None) -> int:
         return 1
     age = time.time() - float(data.get("last_check_epoch", 0))
     limit = float(max_age) if max_age else 2 * float(data.get("interval_seconds", 300)) + 30
-    detail = (f"principal={data.get('principal')} expires={data.get('expires_at')} "
-              f"last_copy={data.get('last_copy')} last_error={data.get('last_error')}")
+    detail = (
+        f"principal={data.get('principal')} expires={data.get('expires_at')} "
+        f"last_copy={data.get('last_copy')} last_error={data.get('last_error')}"
+    )
     if age > limit:
         print(f"status is {int(age)}s old (limit {int(limit)}s): sidecar not running? {detail}")
         return 1
@@ -93,8 +95,10 @@ def harvest_check() -> int:
         return 1
     finally:
         engine.dispose()
-    print(f"connection test only: preflight ok ({ticket.principal} until {ticket.expires_at:%Y-%m-%d %H:%M}Z), "
-          "OpenMetadata MSSQL engine ran SELECT 1")
+    print(
+        f"connection test only: preflight ok ({ticket.principal} until {ticket.expires_at:%Y-%m-%d %H:%M}Z), "
+        "OpenMetadata MSSQL engine ran SELECT 1"
+    )
     return 0
 
 

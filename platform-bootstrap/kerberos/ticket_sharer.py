@@ -64,7 +64,7 @@ def _parse_ccache(data: bytes) -> dict:
         if n < 0 or pos + n > len(data):
             raise CcacheFormatError("truncated credential cache")
         pos += n
-        return data[pos - n:pos]
+        return data[pos - n : pos]
 
     def u32() -> int:
         return struct.unpack(">I", take(4))[0]
@@ -161,8 +161,17 @@ def _atomic_write(path: Path, data: bytes, mode: int, gid: int | None) -> None:
 class Sharer:
     """One source cache, one shared copy, one status file. See the module docstring."""
 
-    def __init__(self, source: str, dest: Path, status: Path, interval: float, mode: int, gid: int | None,
-                 warn_before: float, host_ccname: str | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        dest: Path,
+        status: Path,
+        interval: float,
+        mode: int,
+        gid: int | None,
+        warn_before: float,
+        host_ccname: str | None = None,
+    ) -> None:
         self.source_name, self.dest, self.status_path = source, dest, status
         self.interval, self.mode, self.gid, self.warn_before = interval, mode, gid, warn_before
         self.host_ccname = host_ccname
@@ -192,9 +201,14 @@ class Sharer:
         path = Path(self.source_name.removeprefix("FILE:"))
         state, data, error = "present", None, None
         if path.is_dir():
-            state, error = "missing", (f"source {path} is a directory: the host cache file did not exist when the "
-                                       "container started (Docker created a directory). Run kinit on the host, "
-                                       "then restart the sidecar.")
+            state, error = (
+                "missing",
+                (
+                    f"source {path} is a directory: the host cache file did not exist when the "
+                    "container started (Docker created a directory). Run kinit on the host, "
+                    "then restart the sidecar."
+                ),
+            )
         else:
             try:
                 data = path.read_bytes()
@@ -227,8 +241,10 @@ class Sharer:
                     state, error = "no_tgt", f"source cache of {info['principal']} holds no TGT: run kinit on the host"
                 elif info["tgt_expires"] <= now:
                     state = "expired"
-                    error = (f"source TGT of {info['principal']} expired at {_iso(info['tgt_expires'])}: "
-                             "run kinit on the host")
+                    error = (
+                        f"source TGT of {info['principal']} expired at {_iso(info['tgt_expires'])}: "
+                        "run kinit on the host"
+                    )
                 else:
                     state = "valid"
                     self._copy_if_changed(data, info)
@@ -239,8 +255,10 @@ class Sharer:
         warning = None
         if shared_valid and self.shared["tgt_expires"] - now < self.warn_before:
             minutes = int((self.shared["tgt_expires"] - now) // 60)
-            warning = (f"shared TGT of {self.shared['principal']} expires in {minutes} min "
-                       f"({_iso(self.shared['tgt_expires'])}): renew with kinit on the host")
+            warning = (
+                f"shared TGT of {self.shared['principal']} expires in {minutes} min "
+                f"({_iso(self.shared['tgt_expires'])}): renew with kinit on the host"
+            )
             LOG.warning("%s", warning)
         self._write_status(now, source_info, error, warning, shared_valid)
         return shared_valid
@@ -328,24 +346,52 @@ def _env(name: str, default: str) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", default=_env("TICKET_SHARER_SOURCE", "/host-krb5/krb5cc"),
-                        help="host cache as mounted (FILE path) [env TICKET_SHARER_SOURCE]")
-    parser.add_argument("--dest", default=_env("TICKET_SHARER_DEST", "/krb5/cache/krb5cc"),
-                        help="shared copy [env TICKET_SHARER_DEST]")
-    parser.add_argument("--status-file", default=os.environ.get("TICKET_SHARER_STATUS"),
-                        help="status JSON (default: status.json next to --dest) [env TICKET_SHARER_STATUS]")
-    parser.add_argument("--interval", type=float, default=float(_env("TICKET_SHARER_INTERVAL", "300")),
-                        help="seconds between copies [env TICKET_SHARER_INTERVAL]")
-    parser.add_argument("--gid", default=os.environ.get("TICKET_SHARER_GID") or None,
-                        help="group owning the copy (number) [env TICKET_SHARER_GID]; default: process group")
-    parser.add_argument("--mode", default=_env("TICKET_SHARER_MODE", "0640"),
-                        help="octal file mode of the copy [env TICKET_SHARER_MODE]")
-    parser.add_argument("--warn-before", type=float, default=float(_env("TICKET_SHARER_WARN_BEFORE", "3600")),
-                        help="warn when the TGT expires within this many seconds [env TICKET_SHARER_WARN_BEFORE]")
-    parser.add_argument("--host-ccname", default=os.environ.get("HOST_KRB5CCNAME") or None,
-                        help="the host's KRB5CCNAME, to explain KEYRING:/KCM: caches [env HOST_KRB5CCNAME]")
-    parser.add_argument("--max-status-age", type=float, default=None,
-                        help="healthcheck: maximum status age in seconds (default 2*interval+30)")
+    parser.add_argument(
+        "--source",
+        default=_env("TICKET_SHARER_SOURCE", "/host-krb5/krb5cc"),
+        help="host cache as mounted (FILE path) [env TICKET_SHARER_SOURCE]",
+    )
+    parser.add_argument(
+        "--dest", default=_env("TICKET_SHARER_DEST", "/krb5/cache/krb5cc"), help="shared copy [env TICKET_SHARER_DEST]"
+    )
+    parser.add_argument(
+        "--status-file",
+        default=os.environ.get("TICKET_SHARER_STATUS"),
+        help="status JSON (default: status.json next to --dest) [env TICKET_SHARER_STATUS]",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=float(_env("TICKET_SHARER_INTERVAL", "300")),
+        help="seconds between copies [env TICKET_SHARER_INTERVAL]",
+    )
+    parser.add_argument(
+        "--gid",
+        default=os.environ.get("TICKET_SHARER_GID") or None,
+        help="group owning the copy (number) [env TICKET_SHARER_GID]; default: process group",
+    )
+    parser.add_argument(
+        "--mode",
+        default=_env("TICKET_SHARER_MODE", "0640"),
+        help="octal file mode of the copy [env TICKET_SHARER_MODE]",
+    )
+    parser.add_argument(
+        "--warn-before",
+        type=float,
+        default=float(_env("TICKET_SHARER_WARN_BEFORE", "3600")),
+        help="warn when the TGT expires within this many seconds [env TICKET_SHARER_WARN_BEFORE]",
+    )
+    parser.add_argument(
+        "--host-ccname",
+        default=os.environ.get("HOST_KRB5CCNAME") or None,
+        help="the host's KRB5CCNAME, to explain KEYRING:/KCM: caches [env HOST_KRB5CCNAME]",
+    )
+    parser.add_argument(
+        "--max-status-age",
+        type=float,
+        default=None,
+        help="healthcheck: maximum status age in seconds (default 2*interval+30)",
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--once", action="store_true", help="one cycle, then exit (0 = shared copy valid)")
     group.add_argument("--healthcheck", action="store_true", help="check the status file and exit")
@@ -369,17 +415,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s ticket-sharer: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s ticket-sharer: %(message)s"
+    )
     if args.healthcheck:
         return healthcheck(args.status_file, args.max_status_age)
     args.dest.parent.mkdir(parents=True, exist_ok=True)
-    sharer = Sharer(args.source, args.dest, args.status_file, args.interval, args.mode, args.gid,
-                    args.warn_before, args.host_ccname)
+    sharer = Sharer(
+        args.source, args.dest, args.status_file, args.interval, args.mode, args.gid, args.warn_before, args.host_ccname
+    )
     if args.once:
         return 0 if sharer.run_once() else 1
-    LOG.info("sharing %s -> %s every %ss (mode %s, gid %s)", args.source, args.dest, args.interval,
-             oct(args.mode), args.gid if args.gid is not None else "unchanged")
+    LOG.info(
+        "sharing %s -> %s every %ss (mode %s, gid %s)",
+        args.source,
+        args.dest,
+        args.interval,
+        oct(args.mode),
+        args.gid if args.gid is not None else "unchanged",
+    )
     sharer.loop()
     return 0
 

@@ -70,19 +70,36 @@ def _setup_options(func):
     for key, opt, text in reversed(_SETTINGS):
         envvar = "PLATFORM_" + opt.upper().replace("-", "_")
         if key == "kerberos.enabled":
-            func = click.option("--kerberos/--no-kerberos", "kerberos__enabled", default=None, envvar=envvar,
-                                help=f"{text} [env {envvar}]")(func)
+            func = click.option(
+                "--kerberos/--no-kerberos",
+                "kerberos__enabled",
+                default=None,
+                envvar=envvar,
+                help=f"{text} [env {envvar}]",
+            )(func)
         else:
-            func = click.option(f"--{opt}", key.replace(".", "__"), default=None, envvar=envvar,
-                                help=f"{text} [env {envvar}]")(func)
+            func = click.option(
+                f"--{opt}", key.replace(".", "__"), default=None, envvar=envvar, help=f"{text} [env {envvar}]"
+            )(func)
     return func
 
 
 @main.command()
-@click.option("--non-interactive", "-y", is_flag=True, envvar="PLATFORM_NON_INTERACTIVE",
-              help="Take flags/env and previous answers, ask nothing (CI).")
-@click.option("--dir", "base_dir", type=click.Path(path_type=Path), default=DEFAULT_DIR, show_default=True,
-              help="Where platform-config.yaml, .env and secrets/ go.")
+@click.option(
+    "--non-interactive",
+    "-y",
+    is_flag=True,
+    envvar="PLATFORM_NON_INTERACTIVE",
+    help="Take flags/env and previous answers, ask nothing (CI).",
+)
+@click.option(
+    "--dir",
+    "base_dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DIR,
+    show_default=True,
+    help="Where platform-config.yaml, .env and secrets/ go.",
+)
 @_setup_options
 def setup(non_interactive: bool, base_dir: Path, **options) -> None:
     """Write platform-config.yaml and .env (0600) with generated secrets; safe to re-run."""
@@ -93,7 +110,11 @@ def setup(non_interactive: bool, base_dir: Path, **options) -> None:
         _fail(exc)
     if not non_interactive:
         if not _stdin_is_terminal():
-            _fail(ConfigError("stdin", "expected a terminal for questions; use --non-interactive (or PLATFORM_NON_INTERACTIVE=1)"))
+            _fail(
+                ConfigError(
+                    "stdin", "expected a terminal for questions; use --non-interactive (or PLATFORM_NON_INTERACTIVE=1)"
+                )
+            )
         answers = _ask(cfg, answers)
     try:
         result = run_setup(base_dir, answers)
@@ -143,7 +164,9 @@ def _ask(cfg: PlatformConfig, answers: dict) -> dict:
 @main.command("bot-token")
 @click.option("--dir", "base_dir", type=click.Path(path_type=Path), default=DEFAULT_DIR, show_default=True)
 @click.option("--url", default=None, help="Server URL (default: OPENMETADATA_HOST_PORT from .env).")
-@click.option("--wait", "wait_seconds", default=0, type=int, help="Retry for this many seconds while the server starts.")
+@click.option(
+    "--wait", "wait_seconds", default=0, type=int, help="Retry for this many seconds while the server starts."
+)
 def bot_token(base_dir: Path, url: str | None, wait_seconds: int) -> None:
     """Fetch the ingestion bot's JWT from the server and store it in .env for Airflow."""
     env_path = base_dir / ENV_NAME
@@ -165,19 +188,26 @@ def bot_token(base_dir: Path, url: str | None, wait_seconds: int) -> None:
                 _fail(exc, code=1)
             time.sleep(5)
     try:
-        update_env_file(env_path, {
-            "OPENMETADATA_JWT_TOKEN": token,
-            "AIRFLOW_CONN_OPENMETADATA_DEFAULT": airflow_connection_uri(url, token),
-        })
+        update_env_file(
+            env_path,
+            {
+                "OPENMETADATA_JWT_TOKEN": token,
+                "AIRFLOW_CONN_OPENMETADATA_DEFAULT": airflow_connection_uri(url, token),
+            },
+        )
     except ValueError as exc:
         _fail(exc, code=1)
-    out.print(f"Stored the ingestion-bot token in {env_path} (OPENMETADATA_JWT_TOKEN, AIRFLOW_CONN_OPENMETADATA_DEFAULT).")
+    out.print(
+        f"Stored the ingestion-bot token in {env_path} (OPENMETADATA_JWT_TOKEN, AIRFLOW_CONN_OPENMETADATA_DEFAULT)."
+    )
 
 
 @main.command()
 @click.option("--dir", "base_dir", type=click.Path(path_type=Path), default=DEFAULT_DIR, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--wait", "wait_seconds", default=0, type=int, help="Keep checking until healthy or this many seconds pass.")
+@click.option(
+    "--wait", "wait_seconds", default=0, type=int, help="Keep checking until healthy or this many seconds pass."
+)
 def health(base_dir: Path, host: str, wait_seconds: int) -> None:
     """Check server, search and database health; exit 1 if any is unhealthy."""
     try:
@@ -189,8 +219,13 @@ def health(base_dir: Path, host: str, wait_seconds: int) -> None:
         checks = [
             health_mod.check_server(host, cfg.ports["openmetadata"], cfg.ports["openmetadata_admin"]),
             health_mod.check_search(host, cfg.ports["elasticsearch"]),
-            health_mod.check_database(host, cfg.ports["postgres"], "openmetadata_user",
-                                      env.get("OPENMETADATA_DB_PASSWORD", ""), "openmetadata_db"),
+            health_mod.check_database(
+                host,
+                cfg.ports["postgres"],
+                "openmetadata_user",
+                env.get("OPENMETADATA_DB_PASSWORD", ""),
+                "openmetadata_db",
+            ),
         ]
         if all(c.ok for c in checks) or time.monotonic() >= deadline:
             break

@@ -82,8 +82,9 @@ def check_database(host: str, port: int, user: str, password: str, dbname: str, 
         except OSError as exc:
             return Check("database", False, f"port {port} closed ({exc})")
     try:
-        conn = psycopg2.connect(host=host, port=port, user=user, password=password, dbname=dbname,
-                                connect_timeout=timeout)
+        conn = psycopg2.connect(
+            host=host, port=port, user=user, password=password, dbname=dbname, connect_timeout=timeout
+        )
         try:
             with conn.cursor() as cur:
                 cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")

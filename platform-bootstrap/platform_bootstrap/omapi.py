@@ -50,8 +50,9 @@ class OpenMetadataClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def _request(self, step: str, method: str, path: str, body: dict | None = None,
-                 token: str | None = None) -> tuple[int, dict | None]:
+    def _request(
+        self, step: str, method: str, path: str, body: dict | None = None, token: str | None = None
+    ) -> tuple[int, dict | None]:
         """Send one request; return ``(status, parsed JSON or None)``.
 
         Raises:
@@ -102,8 +103,7 @@ class OpenMetadataClient:
         """
         step = "admin login"
         encoded = base64.b64encode(password.encode()).decode()
-        status, payload = self._request(step, "POST", "/api/v1/users/login",
-                                        {"email": email, "password": encoded})
+        status, payload = self._request(step, "POST", "/api/v1/users/login", {"email": email, "password": encoded})
         if status in (400, 401, 403):
             raise OpenMetadataApiError(
                 f"{step}: the server refused {email} (HTTP {status}{self._server_message(payload)}). "
@@ -125,8 +125,7 @@ class OpenMetadataClient:
             OpenMetadataApiError: bot missing (404), not authorised, or no ``botUser.id``.
         """
         step = f"find bot {bot_name}"
-        status, payload = self._request(step, "GET", f"/api/v1/bots/name/{urllib.parse.quote(bot_name)}",
-                                        token=token)
+        status, payload = self._request(step, "GET", f"/api/v1/bots/name/{urllib.parse.quote(bot_name)}", token=token)
         if status == 404:
             raise OpenMetadataApiError(
                 f"{step}: the server has no bot named {bot_name!r} (HTTP 404). It is created at "
@@ -149,11 +148,13 @@ class OpenMetadataClient:
             OpenMetadataApiError: not authorised, not a JWT mechanism, or an empty (revoked) token.
         """
         step = "read the ingestion bot's JWT"
-        status, payload = self._request(step, "GET", f"/api/v1/users/auth-mechanism/{urllib.parse.quote(user_id)}",
-                                        token=token)
+        status, payload = self._request(
+            step, "GET", f"/api/v1/users/auth-mechanism/{urllib.parse.quote(user_id)}", token=token
+        )
         if status in (401, 403):
             raise OpenMetadataApiError(
-                f"{step}: not authorised (HTTP {status}{self._server_message(payload)}); the admin user must be an admin"
+                f"{step}: not authorised (HTTP {status}{self._server_message(payload)}); "
+                "the admin user must be an admin"
             )
         if status != 200 or not isinstance(payload, dict):
             raise OpenMetadataApiError(
@@ -174,8 +175,9 @@ class OpenMetadataClient:
         return jwt
 
 
-def fetch_ingestion_bot_token(base_url: str, admin_email: str, admin_password: str,
-                              bot_name: str = INGESTION_BOT, timeout: float = 15.0) -> str:
+def fetch_ingestion_bot_token(
+    base_url: str, admin_email: str, admin_password: str, bot_name: str = INGESTION_BOT, timeout: float = 15.0
+) -> str:
     """Log in as the admin and return bot ``bot_name``'s JWT.
 
     Raises:
@@ -201,5 +203,6 @@ def airflow_connection_uri(host_port: str, jwt: str, verify_ssl: bool = False) -
         raise ValueError(f"OPENMETADATA_HOST_PORT: expected http(s)://host:port, got {host_port!r}")
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     extra = urllib.parse.quote(json.dumps({"verify_ssl": verify_ssl}), safe="")
-    return (f"openmetadata://:{urllib.parse.quote(jwt, safe='')}@{parsed.hostname}:{port}/"
-            f"{parsed.scheme}?__extra__={extra}")
+    return (
+        f"openmetadata://:{urllib.parse.quote(jwt, safe='')}@{parsed.hostname}:{port}/{parsed.scheme}?__extra__={extra}"
+    )

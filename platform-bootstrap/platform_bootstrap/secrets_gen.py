@@ -77,10 +77,12 @@ def ensure_jwt_keys(secrets_dir: Path) -> bool:
     Path(secrets_dir).chmod(0o700)
     private_path.parent.mkdir(mode=0o755, exist_ok=True)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-    public_der = key.public_key().public_bytes(serialization.Encoding.DER,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    private_der = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public_der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     atomic_write(public_path, public_der, mode=0o644)
     atomic_write(private_path, private_der, mode=0o644)
     return True

@@ -94,7 +94,9 @@ class PlatformConfig:
         krb = data.get("kerberos") or {}
         if not isinstance(krb, dict):
             raise ConfigError("kerberos", "expected a mapping")
-        cfg.kerberos = KerberosSettings(**{**cfg.kerberos.__dict__, **{k: v for k, v in krb.items() if k in KerberosSettings.__dataclass_fields__}})
+        cfg.kerberos = KerberosSettings(
+            **{**cfg.kerberos.__dict__, **{k: v for k, v in krb.items() if k in KerberosSettings.__dataclass_fields__}}
+        )
         return cfg
 
     # -- validation ----------------------------------------------------------------
@@ -106,7 +108,9 @@ class PlatformConfig:
         """
         if not _CLUSTER_RE.match(self.cluster_name or ""):
             raise ConfigError("cluster_name", "expected 1-63 letters, digits, '-' or '_'")
-        if self.bind_address not in ("127.0.0.1", "0.0.0.0") and not re.match(r"^\d{1,3}(\.\d{1,3}){3}$", self.bind_address):
+        if self.bind_address not in ("127.0.0.1", "0.0.0.0") and not re.match(
+            r"^\d{1,3}(\.\d{1,3}){3}$", self.bind_address
+        ):
             raise ConfigError("bind_address", "expected an IPv4 address such as 127.0.0.1")
         if not _HEAP_RE.match(self.elasticsearch_heap or ""):
             raise ConfigError("elasticsearch_heap", "expected a JVM size such as 512m or 1g")
@@ -128,9 +132,13 @@ class PlatformConfig:
         if not _PRINCIPAL_RE.match(krb.principal or ""):
             raise ConfigError("kerberos.principal", "expected user or user@REALM without spaces")
         if krb.enabled and not krb.host_ccache:
-            raise ConfigError("kerberos.host_ccache", "expected the path of your Kerberos ticket cache (e.g. /tmp/krb5cc_1000)")
+            raise ConfigError(
+                "kerberos.host_ccache", "expected the path of your Kerberos ticket cache (e.g. /tmp/krb5cc_1000)"
+            )
         if krb.host_ccache and (not krb.host_ccache.startswith("/") or re.search(r"\s", krb.host_ccache)):
-            raise ConfigError("kerberos.host_ccache", "expected an absolute file path without spaces (FILE: caches only)")
+            raise ConfigError(
+                "kerberos.host_ccache", "expected an absolute file path without spaces (FILE: caches only)"
+            )
 
 
 def validate_port(field_name: str, value) -> int:

@@ -32,12 +32,27 @@ ADMIN_EMAIL_DEFAULT = "admin@open-metadata.org"
 
 # .env keys this wizard owns (recomputed on every run); any other key is carried over as is.
 _MANAGED_KEYS = {
-    "COMPOSE_PROJECT_NAME", "COMPOSE_PROFILES", "OPENMETADATA_CLUSTER_NAME", "PLATFORM_BIND_ADDRESS",
-    "PLATFORM_OPENMETADATA_PORT", "PLATFORM_OPENMETADATA_ADMIN_PORT", "PLATFORM_POSTGRES_PORT",
-    "PLATFORM_ELASTICSEARCH_PORT", "ELASTICSEARCH_HEAP", "IMAGE_POSTGRES", "IMAGE_ELASTICSEARCH",
-    "IMAGE_OPENMETADATA_SERVER", "IMAGE_KERBEROS_SIDECAR", "KRB5_HOST_CCACHE", "KRB5_REALM",
-    "KRB5_PRINCIPAL", "OPENMETADATA_HOST_PORT", "OPENMETADATA_ADMIN_EMAIL", "OPENMETADATA_JWT_TOKEN",
-    "AIRFLOW_CONN_OPENMETADATA_DEFAULT", *secrets_gen.SECRET_KEYS,
+    "COMPOSE_PROJECT_NAME",
+    "COMPOSE_PROFILES",
+    "OPENMETADATA_CLUSTER_NAME",
+    "PLATFORM_BIND_ADDRESS",
+    "PLATFORM_OPENMETADATA_PORT",
+    "PLATFORM_OPENMETADATA_ADMIN_PORT",
+    "PLATFORM_POSTGRES_PORT",
+    "PLATFORM_ELASTICSEARCH_PORT",
+    "ELASTICSEARCH_HEAP",
+    "IMAGE_POSTGRES",
+    "IMAGE_ELASTICSEARCH",
+    "IMAGE_OPENMETADATA_SERVER",
+    "IMAGE_KERBEROS_SIDECAR",
+    "KRB5_HOST_CCACHE",
+    "KRB5_REALM",
+    "KRB5_PRINCIPAL",
+    "OPENMETADATA_HOST_PORT",
+    "OPENMETADATA_ADMIN_EMAIL",
+    "OPENMETADATA_JWT_TOKEN",
+    "AIRFLOW_CONN_OPENMETADATA_DEFAULT",
+    *secrets_gen.SECRET_KEYS,
 }
 
 
@@ -65,7 +80,9 @@ def check_writable_dir(path: Path) -> Path:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise ConfigError("output_dir", f"expected a writable directory, cannot write in {path} ({exc.strerror})") from None
+        raise ConfigError(
+            "output_dir", f"expected a writable directory, cannot write in {path} ({exc.strerror})"
+        ) from None
     return path.resolve()
 
 
@@ -81,7 +98,9 @@ def load_previous(base_dir: Path) -> tuple[PlatformConfig, dict[str, str]]:
         try:
             data = yaml.safe_load(cfg_path.read_text())
         except yaml.YAMLError as exc:
-            raise ConfigError(CONFIG_NAME, f"expected valid YAML ({exc.__class__.__name__}); fix or delete the file") from None
+            raise ConfigError(
+                CONFIG_NAME, f"expected valid YAML ({exc.__class__.__name__}); fix or delete the file"
+            ) from None
     return PlatformConfig.from_dict(data), read_env(Path(base_dir) / ENV_NAME)
 
 
@@ -118,32 +137,46 @@ def build_env(cfg: PlatformConfig, secret_values: dict[str, str], previous: dict
     if token:
         bot["AIRFLOW_CONN_OPENMETADATA_DEFAULT"] = airflow_connection_uri(host_port, token)
     sections = [
-        ("Docker Compose project and profiles (kerberos starts the ticket-sharing sidecar)", {
-            "COMPOSE_PROJECT_NAME": "platform",
-            "COMPOSE_PROFILES": "kerberos" if cfg.kerberos.enabled else "",
-        }),
-        ("Ports published on the host and the address they bind to", {
-            "OPENMETADATA_CLUSTER_NAME": cfg.cluster_name,
-            "PLATFORM_BIND_ADDRESS": cfg.bind_address,
-            "PLATFORM_OPENMETADATA_PORT": str(cfg.ports["openmetadata"]),
-            "PLATFORM_OPENMETADATA_ADMIN_PORT": str(cfg.ports["openmetadata_admin"]),
-            "PLATFORM_POSTGRES_PORT": str(cfg.ports["postgres"]),
-            "PLATFORM_ELASTICSEARCH_PORT": str(cfg.ports["elasticsearch"]),
-            "ELASTICSEARCH_HEAP": cfg.elasticsearch_heap,
-        }),
-        ("Images (point these at your registry mirror, e.g. Artifactory)", {
-            "IMAGE_POSTGRES": cfg.images["postgres"],
-            "IMAGE_ELASTICSEARCH": cfg.images["elasticsearch"],
-            "IMAGE_OPENMETADATA_SERVER": cfg.images["openmetadata_server"],
-            "IMAGE_KERBEROS_SIDECAR": cfg.images["kerberos_sidecar"],
-        }),
-        ("Kerberos ticket sharing", {
-            "KRB5_HOST_CCACHE": cfg.kerberos.host_ccache or "/dev/null",
-            "KRB5_REALM": cfg.kerberos.realm,
-            "KRB5_PRINCIPAL": cfg.kerberos.principal,
-        }),
-        ("Secrets generated once and kept on re-runs (a changed DB password would lock out the volume)",
-         {k: secret_values[k] for k in secrets_gen.SECRET_KEYS}),
+        (
+            "Docker Compose project and profiles (kerberos starts the ticket-sharing sidecar)",
+            {
+                "COMPOSE_PROJECT_NAME": "platform",
+                "COMPOSE_PROFILES": "kerberos" if cfg.kerberos.enabled else "",
+            },
+        ),
+        (
+            "Ports published on the host and the address they bind to",
+            {
+                "OPENMETADATA_CLUSTER_NAME": cfg.cluster_name,
+                "PLATFORM_BIND_ADDRESS": cfg.bind_address,
+                "PLATFORM_OPENMETADATA_PORT": str(cfg.ports["openmetadata"]),
+                "PLATFORM_OPENMETADATA_ADMIN_PORT": str(cfg.ports["openmetadata_admin"]),
+                "PLATFORM_POSTGRES_PORT": str(cfg.ports["postgres"]),
+                "PLATFORM_ELASTICSEARCH_PORT": str(cfg.ports["elasticsearch"]),
+                "ELASTICSEARCH_HEAP": cfg.elasticsearch_heap,
+            },
+        ),
+        (
+            "Images (point these at your registry mirror, e.g. Artifactory)",
+            {
+                "IMAGE_POSTGRES": cfg.images["postgres"],
+                "IMAGE_ELASTICSEARCH": cfg.images["elasticsearch"],
+                "IMAGE_OPENMETADATA_SERVER": cfg.images["openmetadata_server"],
+                "IMAGE_KERBEROS_SIDECAR": cfg.images["kerberos_sidecar"],
+            },
+        ),
+        (
+            "Kerberos ticket sharing",
+            {
+                "KRB5_HOST_CCACHE": cfg.kerberos.host_ccache or "/dev/null",
+                "KRB5_REALM": cfg.kerberos.realm,
+                "KRB5_PRINCIPAL": cfg.kerberos.principal,
+            },
+        ),
+        (
+            "Secrets generated once and kept on re-runs (a changed DB password would lock out the volume)",
+            {k: secret_values[k] for k in secrets_gen.SECRET_KEYS},
+        ),
         ("OpenMetadata API for Airflow; the token is fetched from the server by `make openmetadata-start`", bot),
     ]
     extra = {k: v for k, v in previous.items() if k not in _MANAGED_KEYS}
@@ -172,9 +205,10 @@ def run_setup(base_dir: Path, answers: dict) -> SetupResult:
         env_text = build_env(cfg, secret_values, previous_env)
     except ValueError as exc:
         raise ConfigError(".env", str(exc)) from None
-    config_text = ("# Written by `platform-bootstrap/platform setup`; edit and re-run setup to apply.\n"
-                   "# Secrets are not here: they live in .env (mode 0600).\n"
-                   + yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    config_text = (
+        "# Written by `platform-bootstrap/platform setup`; edit and re-run setup to apply.\n"
+        "# Secrets are not here: they live in .env (mode 0600).\n" + yaml.safe_dump(cfg.to_dict(), sort_keys=False)
+    )
     new_keys = secrets_gen.ensure_jwt_keys(base_dir / SECRETS_DIR)
     config_path, env_path = base_dir / CONFIG_NAME, base_dir / ENV_NAME
     atomic_write(config_path, config_text, mode=0o644)

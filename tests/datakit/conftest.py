@@ -68,5 +68,6 @@ def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 120) -
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory) -> dict[str, Path]:
     """Combination name -> rendered project directory (rendered once for the session)."""
-    return {name: render(tmp_path_factory.mktemp(f"datakit-{name}"), **context)
-            for name, context in COMBINATIONS.items()}
+    return {
+        name: render(tmp_path_factory.mktemp(f"datakit-{name}"), **context) for name, context in COMBINATIONS.items()
+    }

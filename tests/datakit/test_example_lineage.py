@@ -12,7 +12,8 @@ from tests.openmetadata_standin.seed import create_tables
 
 LINEAGE_MISSING = importlib.util.find_spec("openmetadata_platform.lineage") is None
 pytestmark = pytest.mark.skipif(
-    LINEAGE_MISSING, reason="openmetadata_platform.lineage (the lineage listener, issue 5) is not installed yet")
+    LINEAGE_MISSING, reason="openmetadata_platform.lineage (the lineage listener, issue 5) is not installed yet"
+)
 
 ORDERS = "warehouse.sales.public.orders"
 DAILY_ORDERS = "warehouse.sales.reporting.daily_orders"
@@ -51,6 +52,7 @@ def test_example_dag_lineage_arrives(example_dag, openmetadata_connection, monke
     assert pipeline["name"] == example_dag.dag_id
     assert details["pipeline"]["id"] == pipeline["id"]
     assert details["columnsLineage"] == [
-        {"fromColumns": [f"{ORDERS}.order_id"], "toColumn": f"{DAILY_ORDERS}.order_count"}]
+        {"fromColumns": [f"{ORDERS}.order_id"], "toColumn": f"{DAILY_ORDERS}.order_count"}
+    ]
     assert len(server.lineage.edges) == 1
     assert server.unsupported == []

@@ -19,9 +19,23 @@ from tests.conftest import REPO_ROOT
 from tests.datakit.conftest import COMBINATIONS, TEMPLATE, VENV_BIN, clean_env, run
 
 PROVIDER = "airflow-provider-openmetadata-platform"
-LAYOUT = ["dags", "include", "plugins", "tests/dags", "requirements.txt", "packages.txt", "Dockerfile",
-          "airflow_settings.yaml", ".env.example", ".gitignore", "README.md", "pyproject.toml",
-          "tests/dags/test_dag_integrity.py", "dags/example_daily_orders.py", ".astro/config.yaml"]
+LAYOUT = [
+    "dags",
+    "include",
+    "plugins",
+    "tests/dags",
+    "requirements.txt",
+    "packages.txt",
+    "Dockerfile",
+    "airflow_settings.yaml",
+    ".env.example",
+    ".gitignore",
+    "README.md",
+    "pyproject.toml",
+    "tests/dags/test_dag_integrity.py",
+    "dags/example_daily_orders.py",
+    ".astro/config.yaml",
+]
 KERBEROS_PACKAGES = {"krb5-user", "libgssapi-krb5-2", "unixodbc", "tdsodbc"}
 
 
@@ -63,7 +77,9 @@ def test_layout(kit):
     missing = [p for p in LAYOUT if not (project / p).exists()]
     assert not missing
     assert (project / "docker-compose.override.yml").exists() == (ctx["join_platform_network"] == "yes")
-    leftovers = [str(p) for p in project.rglob("*") if p.is_file() and re.search(r"\{\{ ?cookiecutter|\{%", p.read_text())]
+    leftovers = [
+        str(p) for p in project.rglob("*") if p.is_file() and re.search(r"\{\{ ?cookiecutter|\{%", p.read_text())
+    ]
     assert not leftovers, "unrendered Jinja"
 
 
@@ -77,8 +93,11 @@ def test_dockerfile_uses_the_configured_runtime_image(kit):
 
 def test_requirements_pin_the_provider(kit):
     project, ctx = kit
-    lines = [line.strip() for line in (project / "requirements.txt").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    lines = [
+        line.strip()
+        for line in (project / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     extra = "[kerberos]" if ctx["use_sqlserver_kerberos"] == "yes" else ""
     assert f"{PROVIDER}{extra}=={ctx['provider_version']}" in lines
     index_lines = [line for line in lines if line.startswith("--")]
@@ -179,7 +198,7 @@ def test_generated_project_tests_pass(kit, tmp_path):
     assert _pytest_summary(result) == {"passed": 7}, result.stdout[-2000:]
 
 
-BAD_DAG = '''\
+BAD_DAG = """\
 from datetime import datetime
 
 import metadata.ingestion.ometa.ometa_api  # noqa: F401
@@ -197,7 +216,7 @@ with DAG("bad_dag", start_date=datetime(2026, 1, 1), schedule=None):
         pass
 
     copy_orders() >> load_orders()
-'''
+"""
 BROKEN_DAG = "from airflow.sdk import DAG\n\nraise RuntimeError('broken DAG file')\n"
 
 

@@ -21,16 +21,23 @@ TOKEN = os.environ.get("OPENMETADATA_JWT_TOKEN")
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(not (HOST_PORT and TOKEN),
-                       reason="needs a real server: set OPENMETADATA_HOST_PORT and OPENMETADATA_JWT_TOKEN"),
+    pytest.mark.skipif(
+        not (HOST_PORT and TOKEN), reason="needs a real server: set OPENMETADATA_HOST_PORT and OPENMETADATA_JWT_TOKEN"
+    ),
 ]
 
 
 @pytest.fixture
 def real_server(monkeypatch):
     parsed = urlsplit(HOST_PORT)
-    for key, value in connection_env("openmetadata_default", conn_type="openmetadata", host=parsed.hostname,
-                                     port=parsed.port or 8585, schema=parsed.scheme, password=TOKEN).items():
+    for key, value in connection_env(
+        "openmetadata_default",
+        conn_type="openmetadata",
+        host=parsed.hostname,
+        port=parsed.port or 8585,
+        schema=parsed.scheme,
+        password=TOKEN,
+    ).items():
         monkeypatch.setenv(key, value)
     from openmetadata_platform.hooks.openmetadata import OpenMetadataHook
 
@@ -54,7 +61,8 @@ def test_pagila_harvest_on_a_real_server(real_server, pagila_connection, airflow
     expected = pagila_connection.psql(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = 'public' AND c.relkind IN ('r','p','v','m') AND NOT c.relispartition",
-        database="pagila").split()
+        database="pagila",
+    ).split()
     tables = {}
     for name in expected:
         table = client.get_by_name(Table, f"{service_name}.pagila.public.{name}", fields=["tableConstraints"])

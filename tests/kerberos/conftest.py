@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.kdc import KRB5_ENV_KEYS, TestKDC
+from tests.support.postgres import ThrowawayPostgres, free_port
+from tests.support.tds_listener import TdsListener, freetds_driver
 
 REPO = Path(__file__).resolve().parents[2]
 SHARER = REPO / "platform-bootstrap" / "kerberos" / "ticket_sharer.py"
@@ -71,3 +74,48 @@ def krb_env(kdc):
     with kdc.activated():
         yield kdc
     assert {key: os.environ.get(key) for key in KRB5_ENV_KEYS} == before
+
+
+# Shared by the SQL Server, GSSAPI PostgreSQL and operator tests.
+@pytest.fixture(scope="module")
+def mssql_listener(kdc, cache_dir):
+    if not freetds_driver():
+        pytest.skip("FreeTDS ODBC driver (tdsodbc) not installed")
+    port = free_port()
+    spn = f"MSSQLSvc/localhost:{port}"
+    keytab = kdc.add_service(spn, cache_dir / "mssql.keytab")
+    with TdsListener(keytab, f"{spn}@{kdc.realm}", port=port) as listener:
+        yield listener
+
+
+@pytest.fixture
+def shared_copy(kdc, tmp_path, valid_cache):
+    """The sidecar's copy of the host cache, made by the real program."""
+    host = tmp_path / "host-krb5cc"
+    shutil.copyfile(valid_cache, host)
+    dest = tmp_path / "share" / "krb5cc"
+    subprocess.run(
+        [PYTHON, str(SHARER), "--once", "--source", str(host), "--dest", str(dest)], check=True, capture_output=True
+    )
+    host.unlink()  # only the copy remains: the login must come from it
+    return dest
+
+
+@pytest.fixture(scope="module")
+def gss_postgres(kdc, cache_dir):
+    keytab = kdc.add_service("postgres/localhost", cache_dir / "postgres.keytab", owner="postgres")
+    # The realm's own directory is root-only (it holds the KDC database); the server runs as
+    # postgres, so it gets a readable copy of krb5.conf next to its keytab.
+    krb5_conf = cache_dir / "krb5.conf"
+    shutil.copyfile(kdc.env["KRB5_CONFIG"], krb5_conf)
+    krb5_conf.chmod(0o644)
+    server = ThrowawayPostgres(
+        # the superuser keeps its password (setup); everyone else must bring a Kerberos ticket
+        hba_lines=["host all postgres 127.0.0.1/32 scram-sha-256", "host all all 127.0.0.1/32 gss include_realm=0"],
+        settings={"krb_server_keyfile": f"'{keytab}'"},
+        environment={"KRB5_CONFIG": str(krb5_conf)},
+    )
+    cache_dir.chmod(0o755)  # the server (user postgres) must reach the keytab
+    with server:
+        server.psql("CREATE ROLE alice LOGIN")
+        yield server

@@ -66,4 +66,7 @@ def test_sidecar_copy_of_the_reader_agrees(valid_cache, valid_cache_b, expired_c
         data = cache.read_bytes()
         ours, theirs = parse_ccache(data), sharer._parse_ccache(data)
         assert (ours.principal, ours.tgt_expires, ours.credentials) == (
-            theirs["principal"], theirs["tgt_expires"], theirs["credentials"])
+            theirs["principal"],
+            theirs["tgt_expires"],
+            theirs["credentials"],
+        )

@@ -8,34 +8,52 @@ import subprocess
 import pytest
 
 from tests.kerberos.conftest import DIAGNOSTICS, PYTHON, SHARER
-from tests.kerberos.test_mssql_odbc import mssql_listener  # noqa: F401 - shared module fixture
 
 
 def share_once(source, dest) -> None:
-    subprocess.run([PYTHON, str(SHARER), "--once", "--source", str(source), "--dest", str(dest)], capture_output=True, check=False)
+    subprocess.run(
+        [PYTHON, str(SHARER), "--once", "--source", str(source), "--dest", str(dest)], capture_output=True, check=False
+    )
 
 
 def run_diag(kdc, share_dir, **env) -> subprocess.CompletedProcess:
     base = kdc.client_env(f"FILE:{share_dir / 'krb5cc'}")
     for key in [k for k in base if k.startswith("KRB_")]:
         del base[key]
-    base.update(KRB_STATUS_FILE=str(share_dir / "status.json"), KRB_SHARED_CACHE=str(share_dir / "krb5cc"),
-                KRB_PYTHON=PYTHON, **env)
-    return subprocess.run(["bash", str(DIAGNOSTICS / "test-openmetadata-krb.sh")], env=base, capture_output=True,
-                          text=True, timeout=120, check=False)
+    base.update(
+        KRB_STATUS_FILE=str(share_dir / "status.json"),
+        KRB_SHARED_CACHE=str(share_dir / "krb5cc"),
+        KRB_PYTHON=PYTHON,
+        **env,
+    )
+    return subprocess.run(
+        ["bash", str(DIAGNOSTICS / "test-openmetadata-krb.sh")],
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def lines(result) -> dict[str, str]:
-    return {line[6:40].strip(): line[:4].strip() for line in result.stdout.splitlines() if line[:4] in ("PASS", "FAIL", "SKIP")}
+    return {
+        line[6:40].strip(): line[:4].strip()
+        for line in result.stdout.splitlines()
+        if line[:4] in ("PASS", "FAIL", "SKIP")
+    }
 
 
 @pytest.fixture
-def mssql_env(mssql_listener):  # noqa: F811
-    return {"KRB_MSSQL_HOST_PORT": f"localhost:{mssql_listener.port}", "KRB_MSSQL_DRIVER": "FreeTDS",
-            "KRB_MSSQL_ENCRYPT": "no"}
+def mssql_env(mssql_listener):
+    return {
+        "KRB_MSSQL_HOST_PORT": f"localhost:{mssql_listener.port}",
+        "KRB_MSSQL_DRIVER": "FreeTDS",
+        "KRB_MSSQL_ENCRYPT": "no",
+    }
 
 
-def test_all_pass_with_a_shared_ticket(kdc, tmp_path, valid_cache, mssql_env, mssql_listener):  # noqa: F811
+def test_all_pass_with_a_shared_ticket(kdc, tmp_path, valid_cache, mssql_env, mssql_listener):
     share_once(valid_cache, tmp_path / "krb5cc")
     before = len(mssql_listener.authenticated)
     result = run_diag(kdc, tmp_path, **mssql_env)
@@ -49,9 +67,13 @@ def test_expired_host_ticket_fails_four_steps(kdc, tmp_path, expired_cache, mssq
     share_once(expired_cache, tmp_path / "krb5cc")  # sidecar runs (fresh status) but shares nothing
     result = run_diag(kdc, tmp_path, **mssql_env)
     assert result.returncode == 4, result.stdout
-    assert lines(result) == {"sidecar status fresh": "PASS", "shared cache valid": "FAIL",
-                             "consumer sees the ticket": "FAIL", "SQL Server Kerberos login": "FAIL",
-                             "harvest dry check": "FAIL"}
+    assert lines(result) == {
+        "sidecar status fresh": "PASS",
+        "shared cache valid": "FAIL",
+        "consumer sees the ticket": "FAIL",
+        "SQL Server Kerberos login": "FAIL",
+        "harvest dry check": "FAIL",
+    }
     assert "expired at" in result.stdout and "does not exist" in result.stdout
 
 
@@ -68,8 +90,14 @@ def test_stale_status_fails_step_one(kdc, tmp_path, valid_cache):
 
 
 def run_check(kdc, ccname: str, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(DIAGNOSTICS / "check-kerberos.sh")], env={**kdc.client_env(ccname), **env},
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        ["bash", str(DIAGNOSTICS / "check-kerberos.sh")],
+        env={**kdc.client_env(ccname), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_check_kerberos_host_side(kdc, tmp_path, valid_cache, expired_cache):

@@ -8,19 +8,18 @@ import shutil
 import pytest
 
 from tests.conftest import connection_env, load_dag
-from tests.kerberos.test_mssql_odbc import mssql_listener, shared_copy  # noqa: F401 (fixtures)
-from tests.kerberos.test_postgres_gssapi import gss_postgres  # noqa: F401 (fixture)
 from tests.support.pagila import load_pagila
 
 HARVEST_PATHS = ("/api/v1/databases", "/api/v1/databaseSchemas", "/api/v1/tables")
 
 
 @pytest.fixture(scope="module")
-def gss_pagila(gss_postgres):  # noqa: F811
+def gss_pagila(gss_postgres):
     load_pagila(gss_postgres)
     gss_postgres.psql("GRANT CONNECT ON DATABASE pagila TO alice")
-    gss_postgres.psql("GRANT USAGE ON SCHEMA public TO alice; GRANT SELECT ON ALL TABLES IN SCHEMA public TO alice",
-                      database="pagila")
+    gss_postgres.psql(
+        "GRANT USAGE ON SCHEMA public TO alice; GRANT SELECT ON ALL TABLES IN SCHEMA public TO alice", database="pagila"
+    )
     return gss_postgres
 
 
@@ -28,16 +27,27 @@ def _postgres_operator(monkeypatch, server, ccache):
     from openmetadata_platform.operators.ingestion import PostgresMetadataIngestionOperator
 
     # host "localhost": the client asks for postgres/localhost, the server's keytab principal
-    for key, value in connection_env("pg_kerberos", conn_type="postgres", host="localhost", port=server.port,
-                                     login="alice", schema="pagila").items():
+    for key, value in connection_env(
+        "pg_kerberos", conn_type="postgres", host="localhost", port=server.port, login="alice", schema="pagila"
+    ).items():
         monkeypatch.setenv(key, value)
     return PostgresMetadataIngestionOperator(
-        task_id="harvest", postgres_conn_id="pg_kerberos", service_name="pagila_krb",
-        schema_includes=["^public$"], kerberos=True, kerberos_ccache=f"FILE:{ccache}")
+        task_id="harvest",
+        postgres_conn_id="pg_kerberos",
+        service_name="pagila_krb",
+        schema_includes=["^public$"],
+        kerberos=True,
+        kerberos_ccache=f"FILE:{ccache}",
+    )
 
 
-def test_postgres_harvest_with_only_the_shared_ticket(kdc, gss_pagila, shared_copy, openmetadata_connection,  # noqa: F811
-                                                      monkeypatch):
+def test_postgres_harvest_with_only_the_shared_ticket(
+    kdc,
+    gss_pagila,
+    shared_copy,
+    openmetadata_connection,
+    monkeypatch,
+):
     operator = _postgres_operator(monkeypatch, gss_pagila, shared_copy)
     config = operator.build_workflow_config()
     assert "authType" not in config["source"]["serviceConnection"]["config"]  # no password anywhere
@@ -45,7 +55,9 @@ def test_postgres_harvest_with_only_the_shared_ticket(kdc, gss_pagila, shared_co
         summary = operator.execute(context={})
     expected = gss_pagila.psql(
         "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = 'public' AND c.relkind IN ('r','p','v','m') AND NOT c.relispartition", database="pagila")
+        "WHERE n.nspname = 'public' AND c.relkind IN ('r','p','v','m') AND NOT c.relispartition",
+        database="pagila",
+    )
     tables = openmetadata_connection.entities("table")
     assert len(tables) == int(expected) > 0
     assert {t["service"]["name"] for t in tables} == {"pagila_krb"}
@@ -53,8 +65,9 @@ def test_postgres_harvest_with_only_the_shared_ticket(kdc, gss_pagila, shared_co
 
 
 @pytest.mark.parametrize(("which", "fragment"), [("destroyed", "does not exist"), ("expired", "expired")])
-def test_postgres_preflight_names_the_ticket_problem(which, fragment, kdc, gss_pagila, tmp_path, expired_cache,
-                                                     openmetadata_connection, monkeypatch):
+def test_postgres_preflight_names_the_ticket_problem(
+    which, fragment, kdc, gss_pagila, tmp_path, expired_cache, openmetadata_connection, monkeypatch
+):
     from openmetadata_platform.kerberos.preflight import KerberosPreflightError
 
     cache = tmp_path / "krb5cc"
@@ -74,8 +87,9 @@ def test_postgres_kerberos_refuses_a_password(monkeypatch):
     from openmetadata_platform.ingestion.sources import postgres_service_connection
     from openmetadata_platform.ingestion.workflow_config import IngestionConfigError
 
-    for key, value in connection_env("pg_pw", conn_type="postgres", host="h", login="alice", password="pw-123",
-                                     schema="db").items():
+    for key, value in connection_env(
+        "pg_pw", conn_type="postgres", host="h", login="alice", password="pw-123", schema="db"
+    ).items():
         monkeypatch.setenv(key, value)
     with pytest.raises(IngestionConfigError) as error:
         postgres_service_connection("pg_pw", kerberos=True)
@@ -84,18 +98,32 @@ def test_postgres_kerberos_refuses_a_password(monkeypatch):
 
 def _mssql_env(monkeypatch, port, **extra_fields):
     extra = {"driver": "FreeTDS", "encrypt": False}
-    for key, value in connection_env("sqlserver_kerberos", conn_type="mssql", host="localhost", port=port,
-                                     schema="master", extra=json.dumps(extra), **extra_fields).items():
+    for key, value in connection_env(
+        "sqlserver_kerberos",
+        conn_type="mssql",
+        host="localhost",
+        port=port,
+        schema="master",
+        extra=json.dumps(extra),
+        **extra_fields,
+    ).items():
         monkeypatch.setenv(key, value)
 
 
-def test_sqlserver_operator_logs_in_with_the_shared_ticket(kdc, mssql_listener, shared_copy,  # noqa: F811
-                                                           openmetadata_connection, monkeypatch, airflow_db):
+def test_sqlserver_operator_logs_in_with_the_shared_ticket(
+    kdc,
+    mssql_listener,
+    shared_copy,
+    openmetadata_connection,
+    monkeypatch,
+    airflow_db,
+):
     from openmetadata_platform.ingestion.runner import IngestionWorkflowError
 
     _mssql_env(monkeypatch, mssql_listener.port)
     task = load_dag("sqlserver_metadata_ingestion.py", "sqlserver_metadata_ingestion").get_task(
-        "harvest_sqlserver_schema")
+        "harvest_sqlserver_schema"
+    )
     task.filters_variable = None  # the Variable path is tested below
     task.kerberos_ccache = f"FILE:{shared_copy}"
     before = len(mssql_listener.authenticated)
@@ -109,14 +137,23 @@ def test_sqlserver_operator_logs_in_with_the_shared_ticket(kdc, mssql_listener, 
     assert mssql_listener.authenticated[before:][:1] == ["alice@KRBTEST.COM"]
 
 
-def test_sqlserver_without_ticket_fails_before_odbc(kdc, mssql_listener, tmp_path, openmetadata_connection,  # noqa: F811
-                                                    monkeypatch):
+def test_sqlserver_without_ticket_fails_before_odbc(
+    kdc,
+    mssql_listener,
+    tmp_path,
+    openmetadata_connection,
+    monkeypatch,
+):
     from openmetadata_platform.kerberos.preflight import CacheMissingError
     from openmetadata_platform.operators.ingestion import MssqlMetadataIngestionOperator
 
     _mssql_env(monkeypatch, mssql_listener.port)
-    operator = MssqlMetadataIngestionOperator(task_id="t", mssql_conn_id="sqlserver_kerberos", service_name="mssql",
-                                              kerberos_ccache=f"FILE:{tmp_path / 'none'}")
+    operator = MssqlMetadataIngestionOperator(
+        task_id="t",
+        mssql_conn_id="sqlserver_kerberos",
+        service_name="mssql",
+        kerberos_ccache=f"FILE:{tmp_path / 'none'}",
+    )
     before = len(mssql_listener.logins)
     with kdc.activated(f"FILE:{tmp_path / 'none'}"), pytest.raises(CacheMissingError):
         operator.execute(context={})
@@ -140,10 +177,12 @@ def test_filters_from_an_airflow_variable(monkeypatch):
     from openmetadata_platform.ingestion.workflow_config import IngestionConfigError
     from openmetadata_platform.operators.ingestion import MssqlMetadataIngestionOperator
 
-    operator = MssqlMetadataIngestionOperator(task_id="t", service_name="mssql", filters_variable="mssql_filters",
-                                              schema_includes=["^dbo$"])
-    monkeypatch.setenv("AIRFLOW_VAR_MSSQL_FILTERS", json.dumps({"database_includes": ["^sales$"],
-                                                                "include_views": False}))
+    operator = MssqlMetadataIngestionOperator(
+        task_id="t", service_name="mssql", filters_variable="mssql_filters", schema_includes=["^dbo$"]
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_VAR_MSSQL_FILTERS", json.dumps({"database_includes": ["^sales$"], "include_views": False})
+    )
     config = operator.build_source_config()
     assert config["databaseFilterPattern"] == {"includes": ["^sales$"]}
     assert config["schemaFilterPattern"] == {"includes": ["^dbo$"]}  # argument kept

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 import pytest
 from openmetadata_platform.kerberos.mssql_odbc import (
@@ -18,10 +17,6 @@ from openmetadata_platform.kerberos.preflight import (
     TicketExpiredError,
     check_kerberos_ticket,
 )
-
-from tests.kerberos.conftest import PYTHON, SHARER
-from tests.support.postgres import free_port
-from tests.support.tds_listener import TdsListener, freetds_driver
 
 
 def om_engine(config: dict):
@@ -43,12 +38,15 @@ def connect_string_of(engine) -> str:
 
 
 def test_production_config_gives_trusted_connection_and_no_credentials():
-    config = mssql_kerberos_service_connection("sql01.corp.example:1433", "sales", trust_server_certificate=True,
-                                               server_spn="MSSQLSvc/sql01.corp.example:1433")
+    config = mssql_kerberos_service_connection(
+        "sql01.corp.example:1433", "sales", trust_server_certificate=True, server_spn="MSSQLSvc/sql01.corp.example:1433"
+    )
     assert "username" not in config and "password" not in config
-    expected = ("DRIVER={ODBC Driver 18 for SQL Server};Server=sql01.corp.example,1433;Database=sales;"
-                "Trusted_Connection=Yes;Encrypt=yes;TrustServerCertificate=yes;"
-                "ServerSPN=MSSQLSvc/sql01.corp.example:1433")
+    expected = (
+        "DRIVER={ODBC Driver 18 for SQL Server};Server=sql01.corp.example,1433;Database=sales;"
+        "Trusted_Connection=Yes;Encrypt=yes;TrustServerCertificate=yes;"
+        "ServerSPN=MSSQLSvc/sql01.corp.example:1433"
+    )
     engine = om_engine(config)
     assert connect_string_of(engine) == expected == odbc_connection_string(config)
     assert engine.url.username is None and engine.url.password is None
@@ -68,45 +66,28 @@ def test_ingestion_source_ssl_setup_adds_nothing(kdc):
 
 
 def test_freetds_options():
-    assert kerberos_odbc_options(FREETDS_DRIVER, encrypt=True) == {"Encryption": "require", "TrustServerCertificate": "no"}
+    assert kerberos_odbc_options(FREETDS_DRIVER, encrypt=True) == {
+        "Encryption": "require",
+        "TrustServerCertificate": "no",
+    }
     assert kerberos_odbc_options(MS_ODBC_DRIVER_18, encrypt=False)["Encrypt"] == "no"
 
 
-@pytest.mark.parametrize("kwargs,field", [
-    ({"host_port": "sql01"}, "host_port"),
-    ({"host_port": "sql01:99999"}, "host_port"),
-    ({"host_port": "db:1433", "database": ""}, "database"),
-    ({"host_port": "db:1433", "driver": "x;UID=sa"}, "driver"),
-    ({"host_port": "db:1433", "server_spn": "MSSQLSvc/a;PWD=x"}, "server_spn"),
-    ({"host_port": "db:1433", "extra_odbc_options": {"PWD": "secret"}}, "extra"),
-    ({"host_port": "db:1433", "username": "sa"}, "username"),
-])
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"host_port": "sql01"}, "host_port"),
+        ({"host_port": "sql01:99999"}, "host_port"),
+        ({"host_port": "db:1433", "database": ""}, "database"),
+        ({"host_port": "db:1433", "driver": "x;UID=sa"}, "driver"),
+        ({"host_port": "db:1433", "server_spn": "MSSQLSvc/a;PWD=x"}, "server_spn"),
+        ({"host_port": "db:1433", "extra_odbc_options": {"PWD": "secret"}}, "extra"),
+        ({"host_port": "db:1433", "username": "sa"}, "username"),
+    ],
+)
 def test_bad_input_names_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
         mssql_kerberos_service_connection(**kwargs)
-
-
-@pytest.fixture(scope="module")
-def mssql_listener(kdc, cache_dir):
-    if not freetds_driver():
-        pytest.skip("FreeTDS ODBC driver (tdsodbc) not installed")
-    port = free_port()
-    spn = f"MSSQLSvc/localhost:{port}"
-    keytab = kdc.add_service(spn, cache_dir / "mssql.keytab")
-    with TdsListener(keytab, f"{spn}@{kdc.realm}", port=port) as listener:
-        yield listener
-
-
-@pytest.fixture
-def shared_copy(kdc, tmp_path, valid_cache):
-    """The sidecar's copy of the host cache, made by the real program."""
-    host = tmp_path / "host-krb5cc"
-    shutil.copyfile(valid_cache, host)
-    dest = tmp_path / "share" / "krb5cc"
-    subprocess.run([PYTHON, str(SHARER), "--once", "--source", str(host), "--dest", str(dest)], check=True,
-                   capture_output=True)
-    host.unlink()  # only the copy remains: the login must come from it
-    return dest
 
 
 def freetds_config(port: int) -> dict:
@@ -127,13 +108,18 @@ def test_openmetadata_engine_logs_in_with_the_shared_cache(kdc, mssql_listener, 
     engine.dispose()
     attempts = mssql_listener.logins[before:]
     assert [a.principal for a in attempts] == ["alice@KRBTEST.COM"]
-    assert seen == [(f"DRIVER={{FreeTDS}};Server=localhost,{mssql_listener.port};Database=master;"
-                     "Trusted_Connection=Yes;Encryption=request;TrustServerCertificate=no")]
+    assert seen == [
+        (
+            f"DRIVER={{FreeTDS}};Server=localhost,{mssql_listener.port};Database=master;"
+            "Trusted_Connection=Yes;Encryption=request;TrustServerCertificate=no"
+        )
+    ]
 
 
 @pytest.mark.parametrize("which", ["missing", "expired"])
-def test_without_a_ticket_freetds_is_vague_but_the_preflight_is_not(which, kdc, mssql_listener, tmp_path,
-                                                                     expired_cache):
+def test_without_a_ticket_freetds_is_vague_but_the_preflight_is_not(
+    which, kdc, mssql_listener, tmp_path, expired_cache
+):
     import pyodbc
 
     cache = tmp_path / "cc"

@@ -62,8 +62,9 @@ def test_no_tgt(krb_env, no_tgt_cache):
     assert err.value.principal == "alice@KRBTEST.COM"
 
 
-@pytest.mark.parametrize("kind,error", [("empty", CacheEmptyError), ("garbage", CacheUnreadableError),
-                                        ("directory", CacheUnreadableError)])
+@pytest.mark.parametrize(
+    "kind,error", [("empty", CacheEmptyError), ("garbage", CacheUnreadableError), ("directory", CacheUnreadableError)]
+)
 def test_empty_or_unreadable(kind, error, krb_env, tmp_path):
     path = tmp_path / "cc"
     if kind == "empty":
@@ -77,8 +78,15 @@ def test_empty_or_unreadable(kind, error, krb_env, tmp_path):
 
 
 def test_all_errors_share_a_base_and_mention_the_sidecar_status(krb_env, tmp_path):
-    (tmp_path / "status.json").write_text(json.dumps({"last_check": "2026-01-01T00:00:00Z", "last_copy": None,
-                                                      "last_error": "source cache /host-krb5/krb5cc does not exist"}))
+    (tmp_path / "status.json").write_text(
+        json.dumps(
+            {
+                "last_check": "2026-01-01T00:00:00Z",
+                "last_copy": None,
+                "last_error": "source cache /host-krb5/krb5cc does not exist",
+            }
+        )
+    )
     with pytest.raises(KerberosPreflightError) as err:
         check_kerberos_ticket(tmp_path / "krb5cc")
     assert "/host-krb5/krb5cc does not exist" in str(err.value)

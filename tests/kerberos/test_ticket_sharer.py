@@ -20,8 +20,14 @@ SHARE_GID = 4242  # a group no one on the test machine has: proves the gid is ap
 
 
 def run_sharer(source: Path | str, dest: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, str(SHARER), "--source", str(source), "--dest", str(dest), *args],
-                          capture_output=True, text=True, timeout=60, check=False, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [PYTHON, str(SHARER), "--source", str(source), "--dest", str(dest), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def status_of(dest: Path) -> dict:
@@ -60,7 +66,7 @@ def test_log_and_status_never_contain_ticket_bytes(source, share):
     blob = (result.stdout + result.stderr + (share.parent / "status.json").read_text()).encode()
     data = source.read_bytes()
     # any 16-byte window of the cache beyond the principal header would be ticket/key material
-    assert not any(data[i:i + 16] in blob for i in range(60, len(data) - 16, 8))
+    assert not any(data[i : i + 16] in blob for i in range(60, len(data) - 16, 8))
 
 
 @pytest.mark.parametrize("kind", ["missing", "empty", "expired", "no_tgt", "directory", "garbage"])
@@ -153,8 +159,10 @@ def test_readers_never_see_a_torn_file(kdc, tmp_path, share, valid_cache, valid_
     assert variants[0] != variants[1]
     src = tmp_path / "src"
     src.write_bytes(variants[0])
-    proc = subprocess.Popen([PYTHON, str(SHARER), "--source", str(src), "--dest", str(share), "--interval", "0.01"],
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [PYTHON, str(SHARER), "--source", str(src), "--dest", str(share), "--interval", "0.01"],
+        stderr=subprocess.DEVNULL,
+    )
     stop = threading.Event()
     problems: list[str] = []
     reads = {"bytes": 0, "klist": 0}

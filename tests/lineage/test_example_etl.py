@@ -34,7 +34,10 @@ def test_run_reports_pipeline_status_and_lineage(om_tables, etl_dag, caplog):
     assert pipeline["fullyQualifiedName"] == "airflow.example_customer_etl"
     tasks = {t["name"]: t for t in pipeline["tasks"]}
     assert {n: t["downstreamTasks"] for n, t in tasks.items()} == {
-        "stage_customers": ["build_customer_mart"], "build_customer_mart": ["announce"], "announce": []}
+        "stage_customers": ["build_customer_mart"],
+        "build_customer_mart": ["announce"],
+        "announce": [],
+    }
     assert tasks["stage_customers"]["description"].startswith("Copy active customers")
     assert tasks["announce"]["sourceUrl"] == "http://airflow.example:8080/dags/example_customer_etl/tasks/announce"
     assert pipeline["sourceUrl"] == "http://airflow.example:8080/dags/example_customer_etl"
@@ -70,7 +73,9 @@ def test_run_reports_pipeline_status_and_lineage(om_tables, etl_dag, caplog):
         (f"{STAGING}.full_name", [f"{SOURCE}.first_name", f"{SOURCE}.last_name"]),
     ]
     assert {c["toColumn"] for c in edges[(STAGING, MART)]["columnsLineage"]} == {
-        f"{MART}.customer_key", f"{MART}.full_name"}
+        f"{MART}.customer_key",
+        f"{MART}.full_name",
+    }
 
 
 def test_changing_the_dag_updates_the_pipeline(om_tables, etl_dag):

@@ -29,8 +29,14 @@ def run_etl(dag, caplog):
 
 
 def test_server_down(etl_dag, airflow_db, monkeypatch, caplog):
-    env = connection_env("openmetadata_default", conn_type="openmetadata", host="127.0.0.1",
-                         port=free_port(), schema="http", password="not-a-real-token")
+    env = connection_env(
+        "openmetadata_default",
+        conn_type="openmetadata",
+        host="127.0.0.1",
+        port=free_port(),
+        schema="http",
+        password="not-a-real-token",
+    )
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     (warning,) = run_etl(etl_dag, caplog)
@@ -49,8 +55,14 @@ def test_server_error(om_tables, etl_dag, caplog, status):
 
 
 def test_wrong_token(om_tables, etl_dag, monkeypatch, caplog):
-    env = connection_env("openmetadata_default", conn_type="openmetadata", host="127.0.0.1",
-                         port=om_tables.port, schema="http", password="wrong-token")
+    env = connection_env(
+        "openmetadata_default",
+        conn_type="openmetadata",
+        host="127.0.0.1",
+        port=om_tables.port,
+        schema="http",
+        password="wrong-token",
+    )
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     (warning,) = run_etl(etl_dag, caplog)

@@ -28,8 +28,10 @@ def test_operator_fails_visibly_when_server_is_down(etl_dag, airflow_db, monkeyp
 
     from tests.support.postgres import free_port
 
-    monkeypatch.setenv("AIRFLOW_CONN_OPENMETADATA_DEFAULT", json.dumps(dict(
-        conn_type="openmetadata", host="127.0.0.1", port=free_port(), schema="http", password="t")))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_OPENMETADATA_DEFAULT",
+        json.dumps(dict(conn_type="openmetadata", host="127.0.0.1", port=free_port(), schema="http", password="t")),
+    )
     op = OpenMetadataLineageOperator(task_id="send_lineage", dag=etl_dag)
     with pytest.raises(AirflowException, match="ConnectError"):
         op.execute(context={})
@@ -41,7 +43,11 @@ def test_sql_tables_reads_and_writes():
     reads, writes = sql_tables(
         "WITH active AS (SELECT * FROM customer WHERE activebool) "
         "INSERT INTO staging.stg_customer SELECT a.customer_id FROM active a JOIN public.address d USING (address_id)",
-        "postgres", "pagila", "pagila", "public")
+        "postgres",
+        "pagila",
+        "pagila",
+        "public",
+    )
     assert writes == ["pagila.pagila.staging.stg_customer"]
     assert sorted(reads) == ["pagila.pagila.public.address", "pagila.pagila.public.customer"]
     assert sql_tables("SELECT 1 FROM customer", "postgres", "s", "d", "public") == (["s.d.public.customer"], [])
@@ -53,8 +59,10 @@ def test_sql_hook_lineage_reaches_the_collector(monkeypatch):
     from airflow.providers.common.sql.hooks.sql import DbApiHook
     from openmetadata_platform.lineage import hook_lineage
 
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", json.dumps(dict(
-        conn_type="generic", schema="analytics", extra={"openmetadata_service": "warehouse"})))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAREHOUSE_DB",
+        json.dumps(dict(conn_type="generic", schema="analytics", extra={"openmetadata_service": "warehouse"})),
+    )
     db = sqlite3.connect(":memory:")
 
     class SqliteLikeHook(DbApiHook):
@@ -115,9 +123,17 @@ def test_connector_dag_builds_a_valid_workflow(airflow_db):
     spec = spec_from_file_location("airflow_pipeline_metadata_dag", DAGS_FOLDER / "airflow_pipeline_metadata.py")
     dag_module = module_from_spec(spec)
     spec.loader.exec_module(dag_module)
-    config = dag_module.workflow_config("airflow", "http://localhost:8080", "admin", "pw", {
-        "hostPort": "http://localhost:8585/api", "authProvider": "openmetadata",
-        "securityConfig": {"jwtToken": "jwt"}})
+    config = dag_module.workflow_config(
+        "airflow",
+        "http://localhost:8080",
+        "admin",
+        "pw",
+        {
+            "hostPort": "http://localhost:8585/api",
+            "authProvider": "openmetadata",
+            "securityConfig": {"jwtToken": "jwt"},
+        },
+    )
     parsed = OpenMetadataWorkflowConfig.model_validate(config)
     assert parsed.source.type == "airflow"
     assert parsed.source.serviceConnection.root.config.connection.type.value == "RestAPI"

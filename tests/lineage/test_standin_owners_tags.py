@@ -35,10 +35,16 @@ def people(api):
 def tags(api):
     assert api("PUT", "/classifications", {"name": "AirflowTags", "description": "DAG tags"}).status_code == 201
     for name in ("etl", "v1.2"):
-        assert api("PUT", "/tags", {"name": name, "classification": "AirflowTags",
-                                    "description": f"tag {name}"}).status_code == 201
-    assert api("PUT", "/classifications", {"name": "Tier", "description": "tiers",
-                                           "mutuallyExclusive": True}).status_code == 201
+        assert (
+            api(
+                "PUT", "/tags", {"name": name, "classification": "AirflowTags", "description": f"tag {name}"}
+            ).status_code
+            == 201
+        )
+    assert (
+        api("PUT", "/classifications", {"name": "Tier", "description": "tiers", "mutuallyExclusive": True}).status_code
+        == 201
+    )
     for name in ("Tier1", "Tier2"):
         api("PUT", "/tags", {"name": name, "classification": "Tier", "description": name})
 
@@ -48,7 +54,10 @@ def test_user_is_stored_lower_cased_and_found_by_name_and_id(api, people):
 
     user = User.model_validate(people[0])
     assert (user.name.root, user.email.root, user.fullyQualifiedName.root) == (
-        "jane.doe", "jane.doe@example.com", '"jane.doe"')
+        "jane.doe",
+        "jane.doe@example.com",
+        '"jane.doe"',
+    )
     by_name = api("GET", "/users/name/jane.doe")  # the server quotes the name itself
     assert by_name.status_code == 200 and by_name.json()["id"] == people[0]["id"]
     assert api("GET", f"/users/{people[0]['id']}").json()["name"] == "jane.doe"
@@ -76,10 +85,13 @@ def test_pipeline_owners_and_tags_are_stored_as_the_server_does(api, people, tag
     from metadata.generated.schema.entity.data.pipeline import Pipeline
 
     user, group, _ = people
-    body = {"name": "etl", "service": "airflow",
-            "owners": [{"id": user["id"], "type": "user"}, {"id": group["id"], "type": "team"}],
-            "tags": [{**LABEL, "tagFQN": 'AirflowTags."v1.2"'}, {**LABEL, "tagFQN": "AirflowTags.etl"}],
-            "tasks": [{"name": "load", "owners": [{"id": user["id"], "type": "user"}]}]}
+    body = {
+        "name": "etl",
+        "service": "airflow",
+        "owners": [{"id": user["id"], "type": "user"}, {"id": group["id"], "type": "team"}],
+        "tags": [{**LABEL, "tagFQN": 'AirflowTags."v1.2"'}, {**LABEL, "tagFQN": "AirflowTags.etl"}],
+        "tasks": [{"name": "load", "owners": [{"id": user["id"], "type": "user"}]}],
+    }
     created = api("PUT", "/pipelines", body)
     assert created.status_code == 201, created.json()
     pipeline = Pipeline.model_validate(created.json())
@@ -99,13 +111,19 @@ def test_pipeline_owners_and_tags_are_stored_as_the_server_does(api, people, tag
         ({"tags": [{**LABEL, "tagFQN": "PII.Sensitive"}]}, 404, "tag instance for PII.Sensitive not found"),
         ({"tags": [{**LABEL, "tagFQN": "Glossary.Term", "source": "Glossary"}]}, 404, "glossaryTerm instance"),
         ({"tags": [{**LABEL, "tagFQN": "Tier.Tier1"}, {**LABEL, "tagFQN": "Tier.Tier2"}]}, 400, "mutually exclusive"),
-        ({"owners": [{"id": "00000000-0000-0000-0000-0000000000aa", "type": "user"}]}, 404,
-         "user instance for 00000000-0000-0000-0000-0000000000aa not found"),
+        (
+            {"owners": [{"id": "00000000-0000-0000-0000-0000000000aa", "type": "user"}]},
+            404,
+            "user instance for 00000000-0000-0000-0000-0000000000aa not found",
+        ),
         ({"owners": [{"id": "<group>", "type": "user"}]}, 404, "user instance for"),  # a team's id as a user
         ({"owners": [{"id": "<department>", "type": "team"}]}, 400, "Only Team of type Group can own"),
         ({"owners": [{"id": "<user>", "type": "table"}]}, 400, "Entity of type table can't be the owner"),
-        ({"tasks": [{"name": "t", "owners": [{"id": "00000000-0000-0000-0000-0000000000aa", "type": "user"}]}]},
-         404, "user instance for"),
+        (
+            {"tasks": [{"name": "t", "owners": [{"id": "00000000-0000-0000-0000-0000000000aa", "type": "user"}]}]},
+            404,
+            "user instance for",
+        ),
     ],
 )
 def test_create_rejects_unknown_owners_and_tags(api, openmetadata, people, tags, change, status, fragment):
@@ -123,11 +141,20 @@ def test_patch_checks_owners_and_tags(api, people, tags):
     path = f"/pipelines/{pipeline['id']}"
     bad_tag = api("PATCH", path, [{"op": "add", "path": "/tags", "value": [{**LABEL, "tagFQN": "PII.Sensitive"}]}])
     assert bad_tag.status_code == 404
-    bad_owner = api("PATCH", path, [{"op": "add", "path": "/owners", "value": [
-        {"id": "00000000-0000-0000-0000-0000000000aa", "type": "user"}]}])
+    bad_owner = api(
+        "PATCH",
+        path,
+        [{"op": "add", "path": "/owners", "value": [{"id": "00000000-0000-0000-0000-0000000000aa", "type": "user"}]}],
+    )
     assert bad_owner.status_code == 404
-    good = api("PATCH", path, [{"op": "add", "path": "/owners", "value": [{"id": people[0]["id"], "type": "user"}]},
-                               {"op": "add", "path": "/tags", "value": [{**LABEL, "tagFQN": "AirflowTags.etl"}]}])
+    good = api(
+        "PATCH",
+        path,
+        [
+            {"op": "add", "path": "/owners", "value": [{"id": people[0]["id"], "type": "user"}]},
+            {"op": "add", "path": "/tags", "value": [{**LABEL, "tagFQN": "AirflowTags.etl"}]},
+        ],
+    )
     assert good.status_code == 200, good.json()
     assert good.json()["owners"][0]["name"] == "jane.doe"
     assert good.json()["tags"][0]["name"] == "etl" and good.json()["version"] == 0.2

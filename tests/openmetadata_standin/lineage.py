@@ -89,8 +89,9 @@ class LineageStore:
             if key not in self.edges:
                 raise ApiError(404, f"Lineage edge {parts[1]} -> {parts[2]} not found")
             stored = self.edges[key]
-            return {"edge": {**stored["lineageDetails"], "fromEntity": stored["fromEntity"],
-                             "toEntity": stored["toEntity"]}}
+            return {
+                "edge": {**stored["lineageDetails"], "fromEntity": stored["fromEntity"], "toEntity": stored["toEntity"]}
+            }
         type_name = parts[0]
         if type_name not in KINDS or len(parts) < 2:
             raise ApiError(404, f"Unknown lineage path {sub}")
@@ -98,8 +99,9 @@ class LineageStore:
             entity = self.store.get_by_fqn(type_name, parts[2])
         else:
             entity = self.store.get_by_id(type_name, "/".join(parts[1:]))
-        return self.entity_lineage(type_name, entity, int(query.get("upstreamDepth", 1)),
-                                   int(query.get("downstreamDepth", 1)))
+        return self.entity_lineage(
+            type_name, entity, int(query.get("upstreamDepth", 1)), int(query.get("downstreamDepth", 1))
+        )
 
     def entity_lineage(self, type_name: str, entity: dict, up_depth: int, down_depth: int) -> dict:
         """EntityLineage of ``entity`` to the given depths (the server's response shape)."""
@@ -108,7 +110,8 @@ class LineageStore:
         upstream = self._walk(entity["id"], up_depth, upstream=True)
         downstream = self._walk(entity["id"], down_depth, upstream=False)
         node_ids = {e["fromEntity"]["id"] for e in upstream + downstream} | {
-            e["toEntity"]["id"] for e in upstream + downstream}
+            e["toEntity"]["id"] for e in upstream + downstream
+        }
         node_ids.discard(entity["id"])
         nodes = [self._reference_by_id(node_id) for node_id in sorted(node_ids)]
         result = {
@@ -143,8 +146,11 @@ class LineageStore:
 
 
 def _edge_view(edge: dict) -> dict:
-    return {"fromEntity": edge["fromEntity"]["id"], "toEntity": edge["toEntity"]["id"],
-            "lineageDetails": edge["lineageDetails"]}
+    return {
+        "fromEntity": edge["fromEntity"]["id"],
+        "toEntity": edge["toEntity"]["id"],
+        "lineageDetails": edge["lineageDetails"],
+    }
 
 
 def _flatten(columns: list[dict]) -> list[dict]:

@@ -27,8 +27,16 @@ import copy
 # Create-request fields the stand-in does not model (roles, personas, domains, ...): a body
 # using them answers 501 instead of silently dropping them.
 UNSUPPORTED_FIELDS = {
-    "user": ("roles", "personas", "defaultPersona", "domains", "botName", "authenticationMechanism",
-             "password", "confirmPassword"),
+    "user": (
+        "roles",
+        "personas",
+        "defaultPersona",
+        "domains",
+        "botName",
+        "authenticationMechanism",
+        "password",
+        "confirmPassword",
+    ),
     "team": ("parents", "children", "users", "defaultRoles", "defaultPersona", "policies", "domains"),
     "classification": ("domains",),
     "tag": ("associatedTags", "domains"),
@@ -52,8 +60,10 @@ def prepare_user(store, data: dict) -> dict:
     data = {**data, "name": data["name"].lower(), "email": data["email"].lower()}
     data.pop("createPasswordType", None)  # how a password is set (defaulted); not stored on the User
     if data.get("teams"):
-        data["teams"] = sorted((store.reference("team", store.get_by_id("team", team_id))
-                                for team_id in data["teams"]), key=lambda r: r["name"])
+        data["teams"] = sorted(
+            (store.reference("team", store.get_by_id("team", team_id)) for team_id in data["teams"]),
+            key=lambda r: r["name"],
+        )
     return data
 
 
@@ -97,14 +107,18 @@ def check_owners(store, owners: list[dict] | None) -> list[dict]:
     for owner in owners or []:
         owner_type = owner.get("type")
         if owner_type not in ("user", "team"):
-            raise _api_error(400, f"Entity of type {owner_type} can't be the owner. "
-                                  "Only Team of type Group or a User can own entities.")
+            raise _api_error(
+                400,
+                f"Entity of type {owner_type} can't be the owner. Only Team of type Group or a User can own entities.",
+            )
         entity = store.get_by_id(owner_type, owner["id"])
         if entity.get("deleted"):
             raise _api_error(404, f"{owner_type} instance for {owner['id']} not found")
         if owner_type == "team" and entity.get("teamType") != "Group":
-            raise _api_error(400, f"Team of type {entity.get('teamType')} can't own entities. "
-                                  "Only Team of type Group can own entities.")
+            raise _api_error(
+                400,
+                f"Team of type {entity.get('teamType')} can't own entities. Only Team of type Group can own entities.",
+            )
         result.append(store.reference(owner_type, entity))
     return sorted(result, key=lambda r: r["name"])
 
@@ -134,8 +148,10 @@ def check_tags(store, labels: list[dict] | None) -> list[dict]:
         stored = by_parent.get(parent_fqn)
         by_parent[parent_fqn] = enriched
         if stored is not None and stored["tagFQN"] != tag_fqn and _mutually_exclusive(store, tag):
-            raise _api_error(400, f"Tag labels {stored['tagFQN']} and {tag_fqn} are mutually exclusive "
-                                  "and can't be assigned together")
+            raise _api_error(
+                400,
+                f"Tag labels {stored['tagFQN']} and {tag_fqn} are mutually exclusive and can't be assigned together",
+            )
         if all(r["tagFQN"] != tag_fqn for r in result):
             result.append(enriched)
     return sorted(result, key=lambda r: r["tagFQN"])

@@ -73,8 +73,9 @@ class PipelineStatusStore:
             start, end = int(query["startTs"]), int(query["endTs"])
         except (KeyError, ValueError):
             raise ApiError(400, "query param startTs and endTs must be epoch milliseconds") from None
-        found = [s for ts, s in sorted(self.statuses.get(pipeline["fullyQualifiedName"], {}).items())
-                 if start <= ts <= end]
+        found = [
+            s for ts, s in sorted(self.statuses.get(pipeline["fullyQualifiedName"], {}).items()) if start <= ts <= end
+        ]
         for status in found:
             PipelineStatus.model_validate(status)
         return {"data": found, "paging": {"before": str(start), "after": str(end), "total": len(found)}}

@@ -26,16 +26,23 @@ def create_tables(server, tables: dict[str, list[str]]) -> None:
     )
     from metadata.ingestion.ometa.ometa_api import OpenMetadata
 
-    client = OpenMetadata(OpenMetadataConnection(hostPort=server.host_port, authProvider="openmetadata",
-                                                 securityConfig={"jwtToken": server.token}))
+    client = OpenMetadata(
+        OpenMetadataConnection(
+            hostPort=server.host_port, authProvider="openmetadata", securityConfig={"jwtToken": server.token}
+        )
+    )
     for fqn, columns in tables.items():
         service, database, schema, table = fqn.split(".")
         client.create_or_update(CreateDatabaseServiceRequest(name=service, serviceType=DatabaseServiceType.Postgres))
         client.create_or_update(CreateDatabaseRequest(name=database, service=service))
         client.create_or_update(CreateDatabaseSchemaRequest(name=schema, database=f"{service}.{database}"))
-        client.create_or_update(CreateTableRequest(
-            name=table, databaseSchema=f"{service}.{database}.{schema}",
-            columns=[Column(name=c, dataType=DataType.VARCHAR, dataLength=64) for c in columns]))
+        client.create_or_update(
+            CreateTableRequest(
+                name=table,
+                databaseSchema=f"{service}.{database}.{schema}",
+                columns=[Column(name=c, dataType=DataType.VARCHAR, dataLength=64) for c in columns],
+            )
+        )
 
 
 def create_user(server, name: str, email: str | None = None) -> dict:

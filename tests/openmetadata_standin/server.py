@@ -34,8 +34,15 @@ from tests.support.postgres import free_port
 
 API = "/api/v1"
 # Fields that change on every write and do not count as a change of the entity.
-VOLATILE_FIELDS = {"id", "version", "updatedAt", "updatedBy", "href", "changeDescription",
-                   "incrementalChangeDescription"}
+VOLATILE_FIELDS = {
+    "id",
+    "version",
+    "updatedAt",
+    "updatedBy",
+    "href",
+    "changeDescription",
+    "incrementalChangeDescription",
+}
 # Endpoints the real server answers without a token (JwtFilter.EXCLUDED_ENDPOINTS).
 UNAUTHENTICATED = {f"{API}/system/version", f"{API}/system/health"}
 
@@ -159,18 +166,22 @@ class EntityStore:
             self._check_table(fqn, data)
             entity["columns"] = _columns_with_fqn(fqn, entity.get("columns", []))
         elif kind.type_name == "pipeline":
-            entity["tasks"] = [{**task, "fullyQualifiedName": f"{fqn}.{fqn_utils.quote_name(task['name'])}"}
-                               for task in entity.get("tasks", [])]
+            entity["tasks"] = [
+                {**task, "fullyQualifiedName": f"{fqn}.{fqn_utils.quote_name(task['name'])}"}
+                for task in entity.get("tasks", [])
+            ]
 
         existing_id = self.fqn_index[kind.type_name].get(fqn)
         existing = self.by_id[kind.type_name].get(existing_id) if existing_id else None
         entity_id = existing["id"] if existing else str(uuid.uuid4())
-        entity.update({
-            "id": entity_id,
-            "fullyQualifiedName": fqn,
-            "href": f"{self.base_url}{API}/{kind.collection}/{entity_id}",
-            "deleted": False,
-        })
+        entity.update(
+            {
+                "id": entity_id,
+                "fullyQualifiedName": fqn,
+                "href": f"{self.base_url}{API}/{kind.collection}/{entity_id}",
+                "deleted": False,
+            }
+        )
         if existing and _content(existing) == _content(entity):
             return existing, 200
         entity["version"] = round(existing["version"] + 0.1, 1) if existing else 0.1
@@ -263,7 +274,7 @@ class EntityStore:
             if e.get(field_name) == value and e.get("deleted", False) == include_deleted
         ]
         start, size = int(query.get("from", 0)), int(query.get("size", 10))
-        return {"hits": {"total": {"value": len(hits), "relation": "eq"}, "hits": hits[start:start + size]}}
+        return {"hits": {"total": {"value": len(hits), "relation": "eq"}, "hits": hits[start : start + size]}}
 
     def _check_tags(self, tags: list[dict] | None) -> list[dict]:
         """Tag labels must name existing tags (404 otherwise); returns them as stored."""
@@ -293,8 +304,9 @@ class EntityStore:
                 table_id = self.fqn_index["table"].get(table_fqn)
                 if table_id is None and table_fqn != fqn:
                     raise ApiError(400, f"Table not found: {table_fqn}")
-                referred_columns = names if table_id is None else {
-                    c["name"] for c in self.by_id["table"][table_id].get("columns", [])}
+                referred_columns = (
+                    names if table_id is None else {c["name"] for c in self.by_id["table"][table_id].get("columns", [])}
+                )
                 if column not in referred_columns:
                     raise ApiError(400, f"Invalid column name {column} in table {table_fqn}")
 
@@ -402,8 +414,11 @@ class StandInServer:
                 if path not in UNAUTHENTICATED:
                     if request.headers.get("authorization") != f"Bearer {self.token}":
                         raise ApiError(401, "Not Authorized! Token verification failed")
-                    if self.fail_with and (self.fail_method in (None, request.method)) and \
-                            path.startswith(self.fail_path_prefix or ""):
+                    if (
+                        self.fail_with
+                        and (self.fail_method in (None, request.method))
+                        and path.startswith(self.fail_path_prefix or "")
+                    ):
                         raise ApiError(self.fail_with, "Injected failure")
                 with self._lock:
                     status, payload = self._dispatch(request.method, path, dict(request.query_params), body)
@@ -418,7 +433,7 @@ class StandInServer:
     def _dispatch(self, method: str, path: str, query: dict, body) -> tuple[int, object]:
         if not path.startswith(API + "/"):
             return self._unsupported(method, path)
-        rest = path[len(API) + 1:]
+        rest = path[len(API) + 1 :]
         if method == "GET" and rest == "system/version":
             return 200, {"version": server_version(), "revision": "stand-in", "timestamp": 0}
         if method == "GET" and rest == "users/loggedInUser":
@@ -430,14 +445,14 @@ class StandInServer:
         if method == "PUT" and rest == "lineage":
             return 200, self.lineage.add(body)
         if method == "GET" and rest.startswith("lineage/"):
-            return 200, self.lineage.get(rest[len("lineage/"):], query)
+            return 200, self.lineage.get(rest[len("lineage/") :], query)
         if rest.startswith("pipelines/") and rest.endswith("/status"):
-            answer = self.pipeline_statuses.handle(method, rest[len("pipelines/"):-len("/status")], query, body)
+            answer = self.pipeline_statuses.handle(method, rest[len("pipelines/") : -len("/status")], query, body)
             if answer is not None:
                 return answer
         for collection, kind in BY_COLLECTION.items():
             if rest == collection or rest.startswith(collection + "/"):
-                return self._entity_route(kind, method, rest[len(collection):].lstrip("/"), query, body)
+                return self._entity_route(kind, method, rest[len(collection) :].lstrip("/"), query, body)
         return self._unsupported(method, path)
 
     def _unsupported(self, method: str, path: str) -> tuple[int, object]:
@@ -453,7 +468,9 @@ class StandInServer:
             if method == "POST":
                 probe = request.model_dump(mode="json", exclude_none=True)
                 parent = probe.get(kind.parent_field) if kind.parent_field else None
-                fqn = f"{parent}.{fqn_utils.quote_name(probe['name'])}" if parent else fqn_utils.quote_name(probe["name"])
+                fqn = (
+                    f"{parent}.{fqn_utils.quote_name(probe['name'])}" if parent else fqn_utils.quote_name(probe["name"])
+                )
                 if fqn in store.fqn_index[kind.type_name]:
                     raise ApiError(409, f"Entity already exists: {fqn}")
             entity, status = store.create_or_update(kind, request, user="ingestion-bot")
@@ -465,7 +482,7 @@ class StandInServer:
         if method == "PATCH" and sub and "/" not in sub:
             return 200, store.patch(kind, sub, body, user="ingestion-bot")
         if method == "GET" and sub.startswith("name/"):
-            return 200, store.get_by_fqn(kind.type_name, owners_tags.lookup_name(kind.type_name, sub[len("name/"):]))
+            return 200, store.get_by_fqn(kind.type_name, owners_tags.lookup_name(kind.type_name, sub[len("name/") :]))
         if method == "GET" and sub == "":
             return 200, self._list(kind, query)
         if method == "GET" and "/" not in sub:
@@ -504,7 +521,7 @@ class StandInServer:
         items = self.store.list(kind, filters)
         limit = int(query.get("limit", 10))
         offset = int(base64.b64decode(query["after"]).decode()) if query.get("after") else 0
-        page = items[offset:offset + limit]
+        page = items[offset : offset + limit]
         paging = {"total": len(items)}
         if offset + limit < len(items):
             paging["after"] = base64.b64encode(str(offset + limit).encode()).decode()
@@ -556,7 +573,7 @@ class StandInServer:
         return definition
 
     # -- lifecycle -------------------------------------------------------------------
-    def start(self) -> "StandInServer":
+    def start(self) -> StandInServer:
         """Start uvicorn in a daemon thread and wait until it listens.
 
         Raises:
@@ -564,8 +581,9 @@ class StandInServer:
         """
         import uvicorn
 
-        config = uvicorn.Config(self._app(), host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="off", access_log=False)
+        config = uvicorn.Config(
+            self._app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off", access_log=False
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="openmetadata-standin", daemon=True)
         self._thread.start()
@@ -583,7 +601,7 @@ class StandInServer:
             self._thread.join(timeout=10)
             self._server = None
 
-    def __enter__(self) -> "StandInServer":
+    def __enter__(self) -> StandInServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

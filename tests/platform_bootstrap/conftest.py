@@ -16,8 +16,15 @@ sys.path.insert(0, str(BOOTSTRAP))
 
 def run_platform(*args: str, env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:
     """Run ``platform-bootstrap/platform`` with the test interpreter; never raises on failure."""
-    return subprocess.run(check=False, args=[sys.executable, str(BOOTSTRAP / "platform"), *args], capture_output=True,
-                          text=True, env=env, input=input, timeout=120)
+    return subprocess.run(
+        check=False,
+        args=[sys.executable, str(BOOTSTRAP / "platform"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=input,
+        timeout=120,
+    )
 
 
 @pytest.fixture

@@ -71,10 +71,16 @@ class _Handler(BaseHTTPRequestHandler):
             password = base64.b64decode(body["password"], validate=True).decode()
         except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
             return self._send(400, {"code": 400, "message": "Password needs to be encoded in Base-64."})
-        if set(body) != {"email", "password"} or body["email"] != "admin@open-metadata.org" or password != self.server.password:
+        if (
+            set(body) != {"email", "password"}
+            or body["email"] != "admin@open-metadata.org"
+            or password != self.server.password
+        ):
             return self._send(401, {"code": 401, "message": "You have entered an invalid username or password."})
-        self._send(200, {"accessToken": self.server.access, "refreshToken": "r", "tokenType": "Bearer ",
-                         "expiryDuration": 3600})
+        self._send(
+            200,
+            {"accessToken": self.server.access, "refreshToken": "r", "tokenType": "Bearer ", "expiryDuration": 3600},
+        )
 
     def do_GET(self):
         self.server.requests.append(("GET", self.path))
@@ -85,11 +91,22 @@ class _Handler(BaseHTTPRequestHandler):
             name = unquote(path.rsplit("/", 1)[1])
             if name not in self.server.bots:
                 return self._send(404, {"code": 404, "message": f"bot instance for {name} not found"})
-            return self._send(200, {"id": "b0b", "name": name, "botUser": {
-                "id": self.server.bots[name], "type": "user", "name": name, "fullyQualifiedName": name}})
+            return self._send(
+                200,
+                {
+                    "id": "b0b",
+                    "name": name,
+                    "botUser": {"id": self.server.bots[name], "type": "user", "name": name, "fullyQualifiedName": name},
+                },
+            )
         if path == f"/api/v1/users/auth-mechanism/{BOT_USER_ID}":
-            return self._send(200, {"authType": self.server.auth_type, "config": {
-                "JWTToken": self.server.bot_jwt, "JWTTokenExpiry": "Unlimited"}})
+            return self._send(
+                200,
+                {
+                    "authType": self.server.auth_type,
+                    "config": {"JWTToken": self.server.bot_jwt, "JWTTokenExpiry": "Unlimited"},
+                },
+            )
         self._send(404, {"code": 404, "message": "not found"})
 
 
@@ -106,7 +123,10 @@ def fake_server():
 def test_happy_path_returns_the_bot_jwt(fake_server):
     assert fetch_ingestion_bot_token(fake_server.url, "admin@open-metadata.org", "S3cretAdminPw") == BOT_JWT
     assert [r[1] for r in fake_server.requests] == [
-        "/api/v1/users/login", "/api/v1/bots/name/ingestion-bot", f"/api/v1/users/auth-mechanism/{BOT_USER_ID}"]
+        "/api/v1/users/login",
+        "/api/v1/bots/name/ingestion-bot",
+        f"/api/v1/users/auth-mechanism/{BOT_USER_ID}",
+    ]
 
 
 def test_wrong_password_is_clear_and_does_not_leak(fake_server):
@@ -153,7 +173,12 @@ def test_cli_stores_token_for_airflow(fake_server, setup_dir):
     from airflow.models.connection import Connection
 
     conn = Connection(conn_id="openmetadata_default", uri=uri)
-    assert (conn.conn_type, conn.host, conn.port, conn.schema) == ("openmetadata", "127.0.0.1", fake_server.server_address[1], "http")
+    assert (conn.conn_type, conn.host, conn.port, conn.schema) == (
+        "openmetadata",
+        "127.0.0.1",
+        fake_server.server_address[1],
+        "http",
+    )
     assert conn.password == BOT_JWT
     assert conn.extra_dejson == {"verify_ssl": False}
 

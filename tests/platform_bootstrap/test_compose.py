@@ -37,7 +37,9 @@ def resolved(setup_dir):
     cmd = ["docker-compose", "--env-file", str(setup_dir / ".env"), "--profile", "kerberos"]
     for f in FILES:
         cmd += ["-f", f]
-    result = subprocess.run(check=False, args=[*cmd, "config"], cwd=BOOTSTRAP, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        check=False, args=[*cmd, "config"], cwd=BOOTSTRAP, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout), read_env(setup_dir / ".env")
 
@@ -45,8 +47,13 @@ def resolved(setup_dir):
 def test_config_resolves_with_wizard_env(resolved):
     config, env = resolved
     services = config["services"]
-    assert set(services) == {"developer-kerberos-service", "platform-postgres", "platform-elasticsearch",
-                             "openmetadata-migrate", "openmetadata-server"}
+    assert set(services) == {
+        "developer-kerberos-service",
+        "platform-postgres",
+        "platform-elasticsearch",
+        "openmetadata-migrate",
+        "openmetadata-server",
+    }
     server_env = services["openmetadata-server"]["environment"]
     assert server_env["DB_USER_PASSWORD"] == env["OPENMETADATA_DB_PASSWORD"]
     assert server_env["FERNET_KEY"] == env["FERNET_KEY"]
@@ -113,7 +120,9 @@ def test_every_image_is_overridable():
 def test_published_ports_are_overridable():
     for name, service in _merged_raw_services().items():
         for port in service.get("ports", []):
-            assert re.fullmatch(r"\$\{PLATFORM_BIND_ADDRESS:-127\.0\.0\.1\}:\$\{PLATFORM_[A-Z_]+_PORT:-\d+\}:\d+", port), (name, port)
+            assert re.fullmatch(
+                r"\$\{PLATFORM_BIND_ADDRESS:-127\.0\.0\.1\}:\$\{PLATFORM_[A-Z_]+_PORT:-\d+\}:\d+", port
+            ), (name, port)
 
 
 def test_no_literal_secrets_in_tracked_files(setup_dir):
@@ -129,12 +138,18 @@ def test_no_literal_secrets_in_tracked_files(setup_dir):
         env_map = service.get("environment") or {}
         for key, value in env_map.items():
             if re.search(r"PASSWORD|FERNET|SECRET|KEY_ID", key) and value:
-                assert re.search(r"\$\{[A-Z_]+:\?", str(value)) or str(value).startswith("${AIRFLOW_DB_PASSWORD:-}"), (name, key)
+                assert re.search(r"\$\{[A-Z_]+:\?", str(value)) or str(value).startswith("${AIRFLOW_DB_PASSWORD:-}"), (
+                    name,
+                    key,
+                )
 
 
 def test_server_env_names_are_known_to_the_server():
-    known = {line.strip() for line in (DATA / "openmetadata_server_env.txt").read_text().splitlines()
-             if line.strip() and not line.startswith("#")}
+    known = {
+        line.strip()
+        for line in (DATA / "openmetadata_server_env.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     services = _merged_raw_services()
     for name in OPENMETADATA_SERVICES:
         unknown = set(services[name]["environment"]) - known

@@ -56,8 +56,10 @@ def test_server_healthy_and_version_mismatch(fake_http):
 
 
 def test_database_check_logs_in_without_leaking_password(postgres):
-    postgres.psql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'health_user') "
-                  "THEN CREATE ROLE health_user LOGIN PASSWORD 'HealthPw123'; END IF; END $$")
+    postgres.psql(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'health_user') "
+        "THEN CREATE ROLE health_user LOGIN PASSWORD 'HealthPw123'; END IF; END $$"
+    )
     ok = health.check_database(postgres.host, postgres.port, "health_user", "HealthPw123", "postgres")
     assert ok.ok, ok.detail
     bad = health.check_database(postgres.host, postgres.port, "health_user", "WrongPw456", "postgres")

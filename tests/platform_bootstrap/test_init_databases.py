@@ -22,8 +22,12 @@ def test_creates_database_owner_and_grants_and_is_idempotent(postgres):
     owner = postgres.psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'openmetadata_db'")
     assert owner == "openmetadata_user"
     # The owner can log in with its password and create tables in public (PostgreSQL 15+ rule).
-    postgres.psql("CREATE TABLE probe (id int); INSERT INTO probe VALUES (1)", database="openmetadata_db",
-                  user="openmetadata_user", password=password)
+    postgres.psql(
+        "CREATE TABLE probe (id int); INSERT INTO probe VALUES (1)",
+        database="openmetadata_db",
+        user="openmetadata_user",
+        password=password,
+    )
     assert postgres.psql("SELECT has_database_privilege('openmetadata_user', 'openmetadata_db', 'CREATE')") == "t"
     second = _run(postgres, OPENMETADATA_DB_PASSWORD=password)
     assert second.returncode == 0, second.stderr
@@ -35,7 +39,9 @@ def test_airflow_database_only_when_asked(postgres):
     assert _run(postgres, OPENMETADATA_DB_PASSWORD="p1").returncode == 0
     assert postgres.psql("SELECT count(*) FROM pg_database WHERE datname = 'airflow_db'") == "0"
     assert _run(postgres, OPENMETADATA_DB_PASSWORD="p1", AIRFLOW_DB_PASSWORD="p2").returncode == 0
-    assert postgres.psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'airflow_db'") == "airflow_user"
+    assert (
+        postgres.psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'airflow_db'") == "airflow_user"
+    )
 
 
 def test_missing_password_is_a_clear_error(postgres):

@@ -50,9 +50,18 @@ def test_rerun_keeps_secrets_token_and_keys_and_changes_only_what_was_asked(setu
     before = read_env(setup_dir / ".env")
     key_before = (setup_dir / "secrets/jwt/private_key.der").read_bytes()
     from platform_bootstrap.envfile import update_env_file
+
     update_env_file(setup_dir / ".env", {"OPENMETADATA_JWT_TOKEN": "eyJ.bot.token", "MY_OWN_SETTING": "kept"})
-    result = run_platform("setup", "-y", "--dir", str(setup_dir), "--openmetadata-port", "9585",
-                          "--image-postgres", "artifactory.corp.example/docker/postgres:16")
+    result = run_platform(
+        "setup",
+        "-y",
+        "--dir",
+        str(setup_dir),
+        "--openmetadata-port",
+        "9585",
+        "--image-postgres",
+        "artifactory.corp.example/docker/postgres:16",
+    )
     assert result.returncode == 0, result.stderr
     assert "Kept the existing secrets" in result.stdout
     after = read_env(setup_dir / ".env")
@@ -71,9 +80,14 @@ def test_rerun_keeps_secrets_token_and_keys_and_changes_only_what_was_asked(setu
 
 
 def test_settings_from_environment_variables(tmp_path):
-    env = {**os.environ, "PLATFORM_NON_INTERACTIVE": "1", "PLATFORM_POSTGRES_PORT": "15432",
-           "PLATFORM_KERBEROS": "true", "PLATFORM_KERBEROS_CCACHE": "/tmp/krb5cc_1000",
-           "PLATFORM_KERBEROS_REALM": "EXAMPLE.COM"}
+    env = {
+        **os.environ,
+        "PLATFORM_NON_INTERACTIVE": "1",
+        "PLATFORM_POSTGRES_PORT": "15432",
+        "PLATFORM_KERBEROS": "true",
+        "PLATFORM_KERBEROS_CCACHE": "/tmp/krb5cc_1000",
+        "PLATFORM_KERBEROS_REALM": "EXAMPLE.COM",
+    }
     result = run_platform("setup", "--dir", str(tmp_path), env=env)
     assert result.returncode == 0, result.stderr
     written = read_env(tmp_path / ".env")
@@ -82,14 +96,17 @@ def test_settings_from_environment_variables(tmp_path):
     assert written["KRB5_HOST_CCACHE"] == "/tmp/krb5cc_1000"
 
 
-@pytest.mark.parametrize("args, field", [
-    (["--openmetadata-port", "70000"], "ports.openmetadata"),
-    (["--postgres-port", "abc"], "ports.postgres"),
-    (["--image-elasticsearch", "my mirror/elasticsearch:9"], "images.elasticsearch"),
-    (["--elasticsearch-heap", "lots"], "elasticsearch_heap"),
-    (["--elasticsearch-port", "8585"], "ports"),
-    (["--kerberos"], "kerberos.host_ccache"),
-])
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        (["--openmetadata-port", "70000"], "ports.openmetadata"),
+        (["--postgres-port", "abc"], "ports.postgres"),
+        (["--image-elasticsearch", "my mirror/elasticsearch:9"], "images.elasticsearch"),
+        (["--elasticsearch-heap", "lots"], "elasticsearch_heap"),
+        (["--elasticsearch-port", "8585"], "ports"),
+        (["--kerberos"], "kerberos.host_ccache"),
+    ],
+)
 def test_bad_input_names_the_field_and_writes_nothing(setup_dir, args, field):
     before = _snapshot(setup_dir)
     result = run_platform("setup", "-y", "--dir", str(setup_dir), *args)

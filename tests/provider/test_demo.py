@@ -21,8 +21,15 @@ def _env(**extra):
 
 def test_demo_harvests_pagila_into_the_given_server(openmetadata, tmp_path):
     result = subprocess.run(
-        [sys.executable, str(DEMO)], cwd=tmp_path, capture_output=True, text=True, timeout=600,
-        env=_env(OPENMETADATA_HOST_PORT=f"http://127.0.0.1:{openmetadata.port}", OPENMETADATA_JWT_TOKEN=openmetadata.token),
+        [sys.executable, str(DEMO)],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_env(
+            OPENMETADATA_HOST_PORT=f"http://127.0.0.1:{openmetadata.port}", OPENMETADATA_JWT_TOKEN=openmetadata.token
+        ),
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert f"http://127.0.0.1:{openmetadata.port}/databaseSchema/pagila.pagila.public" in result.stdout
@@ -31,7 +38,8 @@ def test_demo_harvests_pagila_into_the_given_server(openmetadata, tmp_path):
 
 
 def test_demo_says_clearly_when_there_is_no_server(tmp_path):
-    result = subprocess.run([sys.executable, str(DEMO)], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=120, env=_env())
+    result = subprocess.run(
+        [sys.executable, str(DEMO)], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env()
+    )
     assert result.returncode == 2
     assert "No OpenMetadata server" in result.stderr and "OPENMETADATA_HOST_PORT" in result.stderr

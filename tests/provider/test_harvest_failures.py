@@ -28,24 +28,45 @@ def pagila_dag(airflow_db):
 
 CASES = {
     "openmetadata_unreachable": (
-        lambda om, pg: connection_env("openmetadata_default", conn_type="openmetadata", host="127.0.0.1",
-                                      port=1, schema="http", password=om.token),
+        lambda om, pg: connection_env(
+            "openmetadata_default", conn_type="openmetadata", host="127.0.0.1", port=1, schema="http", password=om.token
+        ),
         ["OpenMetadata at http://127.0.0.1:1/api", "Connection refused"],
     ),
     "openmetadata_wrong_token": (
-        lambda om, pg: connection_env("openmetadata_default", conn_type="openmetadata", host="127.0.0.1",
-                                      port=om.port, schema="http", password="wrong-" + om.token),
+        lambda om, pg: connection_env(
+            "openmetadata_default",
+            conn_type="openmetadata",
+            host="127.0.0.1",
+            port=om.port,
+            schema="http",
+            password="wrong-" + om.token,
+        ),
         ["HTTP 401", "JWT", "rejected"],
     ),
     "postgres_down": (
-        lambda om, pg: connection_env("pagila_postgres", conn_type="postgres", host="127.0.0.1", port=1,
-                                      login="postgres", password=pg.password, schema="pagila"),
+        lambda om, pg: connection_env(
+            "pagila_postgres",
+            conn_type="postgres",
+            host="127.0.0.1",
+            port=1,
+            login="postgres",
+            password=pg.password,
+            schema="pagila",
+        ),
         ["PostgreSQL 127.0.0.1:1/pagila", "not reachable", "Connection refused"],
     ),
     "postgres_wrong_password": (
-        lambda om, pg: connection_env("pagila_postgres", conn_type="postgres", host=pg.host, port=pg.port,
-                                      login="postgres", password="wrong-" + pg.password, schema="pagila"),
-        ["password authentication failed for user \"postgres\""],
+        lambda om, pg: connection_env(
+            "pagila_postgres",
+            conn_type="postgres",
+            host=pg.host,
+            port=pg.port,
+            login="postgres",
+            password="wrong-" + pg.password,
+            schema="pagila",
+        ),
+        ['password authentication failed for user "postgres"'],
     ),
 }
 
@@ -68,10 +89,18 @@ def test_task_fails_clearly_fast_and_without_secrets(
     for fragment in expected_fragments:
         assert fragment in text, fragment
     # The harvest wrote no database metadata (the lineage listener may report the pipeline).
-    harvest_paths = ("/api/v1/services/databaseServices", "/api/v1/databases", "/api/v1/databaseSchemas",
-                     "/api/v1/tables", "/api/v1/storedProcedures")
-    assert not [r for r in openmetadata_connection.requests
-                if r.method in ("PUT", "POST", "PATCH", "DELETE") and r.path.startswith(harvest_paths)]
+    harvest_paths = (
+        "/api/v1/services/databaseServices",
+        "/api/v1/databases",
+        "/api/v1/databaseSchemas",
+        "/api/v1/tables",
+        "/api/v1/storedProcedures",
+    )
+    assert not [
+        r
+        for r in openmetadata_connection.requests
+        if r.method in ("PUT", "POST", "PATCH", "DELETE") and r.path.startswith(harvest_paths)
+    ]
     # No secret in the task's output: neither the right nor the wrong ones.
     secrets = {openmetadata_connection.token, pagila_connection.password}
     secrets |= {"wrong-" + openmetadata_connection.token, "wrong-" + pagila_connection.password}
@@ -85,7 +114,10 @@ def test_failed_workflow_reports_what_failed(openmetadata_connection, pagila_con
     from openmetadata_platform.operators.ingestion import PostgresMetadataIngestionOperator
 
     operator = PostgresMetadataIngestionOperator(
-        task_id="harvest", postgres_conn_id="pagila_postgres", service_name="pagila", database="pagila",
+        task_id="harvest",
+        postgres_conn_id="pagila_postgres",
+        service_name="pagila",
+        database="pagila",
         schema_includes=["^public$"],
     )
     openmetadata_connection.fail_with = 500

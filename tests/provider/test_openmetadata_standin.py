@@ -47,10 +47,31 @@ def test_entity_answers_in_the_server_shape(api):
         ({**TABLE, "unknownField": 1}, 400, "unknownField"),
         ({"name": "t1", "databaseSchema": "svc.db.sch"}, 400, "columns"),
         ({**TABLE, "databaseSchema": "svc.db.nope"}, 404, "databaseSchema instance for svc.db.nope not found"),
-        ({**TABLE, "tags": [{"tagFQN": "PII.Sensitive", "source": "Classification",
-                             "labelType": "Automated", "state": "Confirmed"}]}, 404, "PII.Sensitive"),
-        ({**TABLE, "tableConstraints": [{"constraintType": "FOREIGN_KEY", "columns": ["id"],
-                                         "referredColumns": ["svc.db.sch.missing.id"]}]}, 400, "Table not found"),
+        (
+            {
+                **TABLE,
+                "tags": [
+                    {
+                        "tagFQN": "PII.Sensitive",
+                        "source": "Classification",
+                        "labelType": "Automated",
+                        "state": "Confirmed",
+                    }
+                ],
+            },
+            404,
+            "PII.Sensitive",
+        ),
+        (
+            {
+                **TABLE,
+                "tableConstraints": [
+                    {"constraintType": "FOREIGN_KEY", "columns": ["id"], "referredColumns": ["svc.db.sch.missing.id"]}
+                ],
+            },
+            400,
+            "Table not found",
+        ),
     ],
 )
 def test_rejects_what_the_server_rejects(api, openmetadata, body, status, fragment):
@@ -72,18 +93,23 @@ def test_bulk_rejects_the_whole_batch_on_one_invalid_body(api, openmetadata):
 def test_authentication_and_unsupported_calls(openmetadata):
     assert requests.get(openmetadata.host_port + "/v1/system/version", timeout=5).status_code == 200
     assert requests.get(openmetadata.host_port + "/v1/tables", timeout=5).status_code == 401
-    response = requests.get(openmetadata.host_port + "/v1/glossaries", timeout=5,
-                            headers={"Authorization": f"Bearer {openmetadata.token}"})
+    response = requests.get(
+        openmetadata.host_port + "/v1/glossaries", timeout=5, headers={"Authorization": f"Bearer {openmetadata.token}"}
+    )
     assert response.status_code == 501
     assert openmetadata.unsupported == ["GET /api/v1/glossaries"]
 
 
 def test_patch_is_json_patch_and_keeps_identity(api):
     table = api("PUT", "/tables", TABLE).json()
-    patched = api("PATCH", f"/tables/{table['id']}", [
-        {"op": "add", "path": "/description", "value": "patched"},
-        {"op": "replace", "path": "/fullyQualifiedName", "value": "hijack"},
-    ])
+    patched = api(
+        "PATCH",
+        f"/tables/{table['id']}",
+        [
+            {"op": "add", "path": "/description", "value": "patched"},
+            {"op": "replace", "path": "/fullyQualifiedName", "value": "hijack"},
+        ],
+    )
     assert patched.status_code == 200
     assert patched.json()["description"] == "patched"
     assert patched.json()["fullyQualifiedName"] == "svc.db.sch.t1"

@@ -62,6 +62,7 @@ def test_workflow_config_is_valid_for_openmetadata(openmetadata_connection, pagi
 def test_missing_database_names_the_fields(monkeypatch):
     from openmetadata_platform.ingestion.sources import postgres_service_connection
     from openmetadata_platform.ingestion.workflow_config import IngestionConfigError
+
     from tests.conftest import connection_env
 
     for key, value in connection_env("pg_no_db", conn_type="postgres", host="h", login="u", password="p").items():
@@ -79,15 +80,25 @@ def test_dag_parses_with_doc_and_does_not_import_openmetadata_ingestion(airflow_
         "import runpy, sys; runpy.run_path(sys.argv[1]); "
         "print(sorted(m for m in sys.modules if m == 'metadata' or m.startswith('metadata.')))"
     )
-    result = subprocess.run([sys.executable, "-c", probe, str(DAGS_FOLDER / "pagila_metadata_ingestion.py")],
-                            check=True, capture_output=True, text=True, cwd=REPO_ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(DAGS_FOLDER / "pagila_metadata_ingestion.py")],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_provider_modules_do_not_import_openmetadata_ingestion():
-    modules = ["openmetadata_platform", "openmetadata_platform.hooks.openmetadata",
-               "openmetadata_platform.operators.ingestion", "openmetadata_platform.operators.lineage",
-               "openmetadata_platform.lineage", "openmetadata_platform.plugins"]
+    modules = [
+        "openmetadata_platform",
+        "openmetadata_platform.hooks.openmetadata",
+        "openmetadata_platform.operators.ingestion",
+        "openmetadata_platform.operators.lineage",
+        "openmetadata_platform.lineage",
+        "openmetadata_platform.plugins",
+    ]
     probe = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"

@@ -54,9 +54,12 @@ def test_service_database_and_schema_exist(harvested):
 def test_every_table_and_view_in_the_catalog_is_harvested(harvested, pagila_postgres):
     _, tables = harvested
     # Partitions are folded into their parent (tablePartition), as OpenMetadata does.
-    rows = catalog_rows(pagila_postgres, """
+    rows = catalog_rows(
+        pagila_postgres,
+        """
         SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'public' AND c.relkind IN ('r','p','v','m') AND NOT c.relispartition""")
+        WHERE n.nspname = 'public' AND c.relkind IN ('r','p','v','m') AND NOT c.relispartition""",
+    )
     expected = {name: TABLE_TYPES[kind] for name, kind in rows}
     assert {name: t["tableType"] for name, t in tables.items()} == expected
     assert all(t["fullyQualifiedName"] == f"{SCHEMA_FQN}.{name}" for name, t in tables.items())
@@ -68,12 +71,15 @@ def test_every_table_and_view_in_the_catalog_is_harvested(harvested, pagila_post
 
 def test_columns_and_types_match_the_catalog(harvested, pagila_postgres):
     _, tables = harvested
-    rows = catalog_rows(pagila_postgres, """
+    rows = catalog_rows(
+        pagila_postgres,
+        """
         SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public' AND c.relkind IN ('r','p','v','m') AND NOT c.relispartition
           AND a.attnum > 0 AND NOT a.attisdropped
-        ORDER BY c.relname, a.attnum""")
+        ORDER BY c.relname, a.attnum""",
+    )
     expected: dict[str, list[tuple[str, str]]] = {}
     for table, column, type_ in rows:
         expected.setdefault(table, []).append((column, type_))
@@ -85,16 +91,20 @@ def test_columns_and_types_match_the_catalog(harvested, pagila_postgres):
 
 def test_primary_and_foreign_keys_match_the_catalog(harvested, pagila_postgres):
     _, tables = harvested
-    rows = catalog_rows(pagila_postgres, """
+    rows = catalog_rows(
+        pagila_postgres,
+        """
         SELECT con.contype, src.relname,
                (SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY k(att, ord)
                 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.att),
                coalesce(dst.relname, ''),
-               coalesce((SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM unnest(con.confkey) WITH ORDINALITY k(att, ord)
-                JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.att), '')
+               coalesce((SELECT string_agg(a.attname, ',' ORDER BY k.ord)
+                         FROM unnest(con.confkey) WITH ORDINALITY k(att, ord)
+                         JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.att), '')
         FROM pg_constraint con JOIN pg_class src ON src.oid = con.conrelid
         JOIN pg_namespace n ON n.oid = src.relnamespace LEFT JOIN pg_class dst ON dst.oid = con.confrelid
-        WHERE n.nspname = 'public' AND con.contype IN ('p', 'f') AND NOT src.relispartition""")
+        WHERE n.nspname = 'public' AND con.contype IN ('p', 'f') AND NOT src.relispartition""",
+    )
     assert any(kind == "f" for kind, *_ in rows)
     for kind, table, columns, referred_table, referred_columns in rows:
         entity = tables[table]
@@ -105,19 +115,25 @@ def test_primary_and_foreign_keys_match_the_catalog(harvested, pagila_postgres):
             assert column["constraint"] == "PRIMARY_KEY", (table, cols)
         elif kind == "p":
             assert {"constraintType": "PRIMARY_KEY", "columns": cols} in [
-                {"constraintType": c["constraintType"], "columns": c["columns"]} for c in constraints], table
+                {"constraintType": c["constraintType"], "columns": c["columns"]} for c in constraints
+            ], table
         else:
             referred = [f"{SCHEMA_FQN}.{referred_table}.{c}" for c in referred_columns.split(",")]
-            assert any(c["constraintType"] == "FOREIGN_KEY" and c["columns"] == cols
-                       and c["referredColumns"] == referred for c in constraints), (table, cols, referred)
+            assert any(
+                c["constraintType"] == "FOREIGN_KEY" and c["columns"] == cols and c["referredColumns"] == referred
+                for c in constraints
+            ), (table, cols, referred)
 
 
 def test_view_definitions_match_the_catalog(harvested, pagila_postgres):
     _, tables = harvested
-    rows = catalog_rows(pagila_postgres, """
+    rows = catalog_rows(
+        pagila_postgres,
+        """
         SELECT c.relname, regexp_replace(pg_get_viewdef(c.oid, true), '\\s+', ' ', 'g')
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'public' AND c.relkind IN ('v', 'm')""")
+        WHERE n.nspname = 'public' AND c.relkind IN ('v', 'm')""",
+    )
     assert rows
     for name, definition in rows:
         stored = re.sub(r"\s+", " ", tables[name].get("schemaDefinition") or "")

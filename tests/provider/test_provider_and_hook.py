@@ -13,8 +13,9 @@ from tests.conftest import REPO_ROOT, connection_env
 
 
 def test_airflow_lists_the_provider(airflow_db):
-    result = subprocess.run([sys.executable, "-m", "airflow", "providers", "list", "-o", "json"],
-                            check=True, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow", "providers", "list", "-o", "json"], check=True, capture_output=True, text=True
+    )
     packages = {p["package_name"] for p in json.loads(result.stdout)}
     assert "airflow-provider-openmetadata-platform" in packages
 
@@ -39,8 +40,14 @@ def _hook(monkeypatch, **fields):
 
 
 def test_server_config_from_connection(monkeypatch):
-    hook = _hook(monkeypatch, host="om.example.com", port=8443, schema="https", password="header.payload.sig",
-                 extra=json.dumps({"verify_ssl": "ignore"}))
+    hook = _hook(
+        monkeypatch,
+        host="om.example.com",
+        port=8443,
+        schema="https",
+        password="header.payload.sig",
+        extra=json.dumps({"verify_ssl": "ignore"}),
+    )
     config = hook.get_server_config()
     assert config.hostPort == "https://om.example.com:8443/api"
     assert config.authProvider.value == "openmetadata"
@@ -52,8 +59,8 @@ def test_server_config_from_connection(monkeypatch):
 def test_connection_uri_written_by_the_setup_wizard(monkeypatch):
     """platform-bootstrap stores the bot token as an Airflow connection URI; the hook reads it."""
     sys.path.insert(0, str(REPO_ROOT / "platform-bootstrap"))
-    from platform_bootstrap.omapi import airflow_connection_uri
     from openmetadata_platform.hooks.openmetadata import OpenMetadataHook
+    from platform_bootstrap.omapi import airflow_connection_uri
 
     monkeypatch.setenv("AIRFLOW_CONN_OM_URI", airflow_connection_uri("http://localhost:8585", "a.jwt+/token"))
     config = OpenMetadataHook("om_uri").get_server_config()
@@ -73,8 +80,10 @@ def test_url_pasted_into_host_and_default_port(monkeypatch):
         ({"host": "", "password": "secret-token"}, "field 'host' is empty"),
         ({"host": "localhost", "password": ""}, "field 'password' is empty"),
         ({"host": "localhost", "schema": "ftp", "password": "secret-token"}, "expected the URL scheme"),
-        ({"host": "localhost", "password": "secret-token", "extra": json.dumps({"verify_ssl": "maybe"})},
-         "extra 'verify_ssl'"),
+        (
+            {"host": "localhost", "password": "secret-token", "extra": json.dumps({"verify_ssl": "maybe"})},
+            "extra 'verify_ssl'",
+        ),
     ],
 )
 def test_bad_connection_names_the_field(monkeypatch, fields, expected):

@@ -44,7 +44,9 @@ class TestKDC:
 
     def __init__(self, max_life: str = "10h") -> None:
         if not shutil.which("krb5kdc") and not Path("/usr/sbin/krb5kdc").exists():
-            raise RuntimeError("MIT KDC not installed: run `bash .ci/install-system-packages` (krb5-kdc, krb5-admin-server)")
+            raise RuntimeError(
+                "MIT KDC not installed: run `bash .ci/install-system-packages` (krb5-kdc, krb5-admin-server)"
+            )
         from k5test import K5Realm
 
         port = free_port()
@@ -68,8 +70,15 @@ class TestKDC:
                 "realms": {"$realm": {"kdc": f"127.0.0.1:{port}", "admin_server": f"127.0.0.1:{port + 1}"}},
                 "domain_realm": {"localhost": "$realm", ".localhost": "$realm"},
             },
-            kdc_conf={"realms": {"$realm": {"kdc_listen": f"127.0.0.1:{port}", "kdc_tcp_listen": f"127.0.0.1:{port}",
-                                            "max_life": max_life}}},
+            kdc_conf={
+                "realms": {
+                    "$realm": {
+                        "kdc_listen": f"127.0.0.1:{port}",
+                        "kdc_tcp_listen": f"127.0.0.1:{port}",
+                        "max_life": max_life,
+                    }
+                }
+            },
         )
         self.realm = REALM
         self.port = port
@@ -121,8 +130,9 @@ class TestKDC:
             subprocess.CalledProcessError: kinit failed (stderr attached; never the password).
         """
         args = ["kinit"] + (["-l", lifetime] if lifetime else []) + (extra or []) + [self.user_principal]
-        subprocess.run(args, input=self.password + "\n", env=self.client_env(ccache), check=True,
-                       capture_output=True, text=True)
+        subprocess.run(
+            args, input=self.password + "\n", env=self.client_env(ccache), check=True, capture_output=True, text=True
+        )
         return Path(ccache)
 
     def add_service(self, principal: str, keytab: Path | str, owner: str | None = None) -> Path:
@@ -145,7 +155,9 @@ class TestKDC:
 
     def klist_ok(self, ccache: Path | str) -> bool:
         """True if ``klist -s -c ccache`` finds an unexpired TGT."""
-        return subprocess.run(["klist", "-s", "-c", str(ccache)], env=self.client_env(ccache), check=False).returncode == 0
+        return (
+            subprocess.run(["klist", "-s", "-c", str(ccache)], env=self.client_env(ccache), check=False).returncode == 0
+        )
 
     def wait_expired(self, ccache: Path | str, timeout: float = 30.0) -> None:
         """Block until the TGT in ``ccache`` has expired for client and KDC (for short ``kinit -l`` tickets).

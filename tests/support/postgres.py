@@ -79,7 +79,7 @@ class ThrowawayPostgres:
         assert self.base_dir is not None, "not started"
         return self.base_dir / "data"
 
-    def start(self) -> "ThrowawayPostgres":
+    def start(self) -> ThrowawayPostgres:
         """initdb and start the server; wait until it accepts connections.
 
         Raises:
@@ -96,8 +96,20 @@ class ThrowawayPostgres:
             os.chown(pwfile, owner.pw_uid, owner.pw_gid)
         pwfile.chmod(0o600)
         self._run_as_owner(
-            [str(bindir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER, "--pwfile", str(pwfile),
-             "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-sync"]
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--pwfile",
+                str(pwfile),
+                "--auth-host=scram-sha-256",
+                "--auth-local=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
         )
         pwfile.unlink()
         conf = {
@@ -116,7 +128,9 @@ class ThrowawayPostgres:
             hba.write_text("\n".join(self.hba_lines) + "\n" + hba.read_text())
         log = self.base_dir / "server.log"
         try:
-            self._run_as_owner([str(bindir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(log), "-w", "-t", "30", "start"])
+            self._run_as_owner(
+                [str(bindir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(log), "-w", "-t", "30", "start"]
+            )
         except subprocess.CalledProcessError as exc:
             text = log.read_text() if log.exists() else ""
             raise RuntimeError(f"PostgreSQL did not start: {exc.stderr}\n{text}") from exc
@@ -134,7 +148,7 @@ class ThrowawayPostgres:
         shutil.rmtree(self.base_dir, ignore_errors=True)
         self.base_dir = None
 
-    def __enter__(self) -> "ThrowawayPostgres":
+    def __enter__(self) -> ThrowawayPostgres:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -151,8 +165,14 @@ class ThrowawayPostgres:
             "PGPASSWORD": self.password if password is None else password,
         }
 
-    def psql(self, sql: str, database: str = "postgres", user: str = SUPERUSER, password: str | None = None,
-             separator: str = "|") -> str:
+    def psql(
+        self,
+        sql: str,
+        database: str = "postgres",
+        user: str = SUPERUSER,
+        password: str | None = None,
+        separator: str = "|",
+    ) -> str:
         """Run SQL with ``psql`` (ON_ERROR_STOP) and return its unaligned, tuples-only output
         (fields joined by ``separator``).
 
@@ -161,7 +181,10 @@ class ThrowawayPostgres:
         """
         result = subprocess.run(
             ["psql", "-X", "-q", "-A", "-t", "-F", separator, "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql],
-            check=True, capture_output=True, text=True, env=self.psql_env(user, password),
+            check=True,
+            capture_output=True,
+            text=True,
+            env=self.psql_env(user, password),
         )
         return result.stdout.strip()
 
@@ -173,7 +196,10 @@ class ThrowawayPostgres:
         """
         subprocess.run(
             ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", str(path)],
-            check=True, capture_output=True, text=True, env=self.psql_env(),
+            check=True,
+            capture_output=True,
+            text=True,
+            env=self.psql_env(),
         )
 
     def wait_until_ready(self, timeout: float = 10.0) -> None:

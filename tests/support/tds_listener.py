@@ -82,8 +82,13 @@ def _prelogin_response() -> bytes:
 
 
 def _error_token(number: int, message: str, severity: int = 14) -> bytes:
-    body = (struct.pack("<iBB", number, 1, severity) + _us_varchar(message) + _b_varchar("tds-listener")
-            + _b_varchar("") + struct.pack("<i", 1))
+    body = (
+        struct.pack("<iBB", number, 1, severity)
+        + _us_varchar(message)
+        + _b_varchar("tds-listener")
+        + _b_varchar("")
+        + struct.pack("<i", 1)
+    )
     return b"\xaa" + struct.pack("<H", len(body)) + body
 
 
@@ -92,7 +97,9 @@ def _done(status: int = 0, rows: int = 0) -> bytes:
 
 
 def _login_ack(tds_version: int) -> bytes:
-    body = struct.pack("<B", 1) + struct.pack(">I", tds_version) + _b_varchar("tds-listener") + bytes([15, 0, 0x07, 0xD0])
+    body = (
+        struct.pack("<B", 1) + struct.pack(">I", tds_version) + _b_varchar("tds-listener") + bytes([15, 0, 0x07, 0xD0])
+    )
     return b"\xad" + struct.pack("<H", len(body)) + body
 
 
@@ -104,8 +111,15 @@ def _env_change(kind: int, new: str, old: str) -> bytes:
 def _one_row(column: str, value: str) -> bytes:
     """COLMETADATA + ROW for one NVARCHAR(256) column."""
     collation = b"\x09\x04\xd0\x00\x34"  # Latin1_General_CI_AS
-    colmeta = (b"\x81" + struct.pack("<H", 1) + struct.pack("<IH", 0, 0x0001) + b"\xe7" + struct.pack("<H", 512)
-               + collation + _b_varchar(column))
+    colmeta = (
+        b"\x81"
+        + struct.pack("<H", 1)
+        + struct.pack("<IH", 0, 0x0001)
+        + b"\xe7"
+        + struct.pack("<H", 512)
+        + collation
+        + _b_varchar(column)
+    )
     data = value.encode("utf-16-le")
     row = b"\xd1" + struct.pack("<H", len(data)) + data
     return colmeta + row + _done(status=0x10, rows=1)
@@ -126,7 +140,7 @@ def parse_login7(payload: bytes) -> dict:
     option_flags2 = payload[25]
 
     def ref(pos: int) -> tuple[int, int]:
-        return struct.unpack("<HH", payload[pos:pos + 4])
+        return struct.unpack("<HH", payload[pos : pos + 4])
 
     user_off, user_len = ref(40)
     _, pwd_len = ref(44)
@@ -136,9 +150,9 @@ def parse_login7(payload: bytes) -> dict:
     return {
         "tds_version": tds_version,
         "integrated": bool(option_flags2 & 0x80),
-        "username": payload[user_off:user_off + 2 * user_len].decode("utf-16-le"),
+        "username": payload[user_off : user_off + 2 * user_len].decode("utf-16-le"),
         "has_password": pwd_len > 0,
-        "sspi": payload[sspi_off:sspi_off + sspi_len],
+        "sspi": payload[sspi_off : sspi_off + sspi_len],
     }
 
 
@@ -236,11 +250,20 @@ class TdsListener:
                     principal, mech = self._accept_token(login["sspi"])
                 except Exception as exc:  # noqa: BLE001 - any GSS failure is a failed login
                     self.logins.append(LoginAttempt(None, f"{type(exc).__name__}: {exc}"))
-                    conn.sendall(_packet(TABULAR, _error_token(18452, "Login failed: Kerberos token rejected") + _done(0x02)))
+                    conn.sendall(
+                        _packet(TABULAR, _error_token(18452, "Login failed: Kerberos token rejected") + _done(0x02))
+                    )
                     return
                 self.logins.append(LoginAttempt(principal, None, mech))
-                conn.sendall(_packet(TABULAR, _env_change(1, "master", "") + _login_ack(login["tds_version"])
-                                     + _env_change(4, "4096", "4096") + _done()))
+                conn.sendall(
+                    _packet(
+                        TABULAR,
+                        _env_change(1, "master", "")
+                        + _login_ack(login["tds_version"])
+                        + _env_change(4, "4096", "4096")
+                        + _done(),
+                    )
+                )
                 self._answer_batches(conn, principal)
             except (ConnectionError, OSError, ValueError):
                 return

@@ -69,7 +69,8 @@ class IngestionWorkflowError(RuntimeError):
 def _step_summary(step) -> StepSummary:
     status = step.get_status()
     messages = [
-        f"{failure.name}: {(failure.error or '')[:MAX_FAILURE_CHARS]}" for failure in status.failures[:MAX_QUOTED_FAILURES]
+        f"{failure.name}: {(failure.error or '')[:MAX_FAILURE_CHARS]}"
+        for failure in status.failures[:MAX_QUOTED_FAILURES]
     ]
     return StepSummary(
         name=step.name,
@@ -97,14 +98,14 @@ def run_metadata_workflow(config: dict, service_name: str) -> WorkflowSummary:
     started = time.monotonic()
     try:
         workflow = MetadataWorkflow.create(config)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any start-up failure fails the task with its cause
         raise IngestionWorkflowError(
             f"metadata ingestion of service '{service_name}' could not start: {type(exc).__name__}: {exc}"
         ) from None
     try:
         workflow.execute()
         failed = None
-    except Exception as exc:  # execute() raises WorkflowExecutionError and friends
+    except Exception as exc:  # noqa: BLE001 - execute() raises WorkflowExecutionError and friends; summarised below
         failed = f"{type(exc).__name__}: {exc}"
     finally:
         workflow.stop()

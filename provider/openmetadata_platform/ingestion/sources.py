@@ -78,11 +78,17 @@ def check_postgres(config: dict) -> None:
     host, _, port = config["hostPort"].rpartition(":")
     try:
         connection = psycopg2.connect(
-            host=host, port=int(port), dbname=config["database"], user=config["username"],
+            host=host,
+            port=int(port),
+            dbname=config["database"],
+            user=config["username"],
             password=(config.get("authType") or {}).get("password"),
             connect_timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS,
-            **({"gssencmode": config["connectionArguments"]["gssencmode"]}
-               if "gssencmode" in config.get("connectionArguments", {}) else {}),
+            **(
+                {"gssencmode": config["connectionArguments"]["gssencmode"]}
+                if "gssencmode" in config.get("connectionArguments", {})
+                else {}
+            ),
         )
         try:
             with connection.cursor() as cursor:

@@ -70,8 +70,12 @@ class FilterPattern:
     excludes: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_args(cls, field_name: str, includes: Sequence[str] | None, excludes: Sequence[str] | None) -> FilterPattern:
-        return cls(check_patterns(f"{field_name}_includes", includes), check_patterns(f"{field_name}_excludes", excludes))
+    def from_args(
+        cls, field_name: str, includes: Sequence[str] | None, excludes: Sequence[str] | None
+    ) -> FilterPattern:
+        return cls(
+            check_patterns(f"{field_name}_includes", includes), check_patterns(f"{field_name}_excludes", excludes)
+        )
 
     def as_config(self) -> dict | None:
         if not self.includes and not self.excludes:

@@ -128,8 +128,13 @@ def mssql_kerberos_service_connection(
     refused = {"username", "password", "scheme", "connectionOptions", "driver", "hostPort", "database"} & set(config)
     if refused:
         raise ValueError(f"{sorted(refused)}: not allowed in **config (set by this function; Kerberos has no password)")
-    options = kerberos_odbc_options(driver, encrypt=encrypt, trust_server_certificate=trust_server_certificate,
-                                    server_spn=server_spn, extra=extra_odbc_options)
+    options = kerberos_odbc_options(
+        driver,
+        encrypt=encrypt,
+        trust_server_certificate=trust_server_certificate,
+        server_spn=server_spn,
+        extra=extra_odbc_options,
+    )
     return {
         "type": "Mssql",
         "scheme": "mssql+pyodbc",

@@ -142,7 +142,9 @@ def check_kerberos_ticket(ccache: str | os.PathLike | None = None, *, min_lifeti
             raise CacheUnreadableError(f"not a usable credential cache ({exc})", name) from None
         principal = summary.principal
         if not summary.has_tgt:
-            raise NoTgtError("the cache holds no ticket-granting ticket (krbtgt) for the principal's realm", name, principal)
+            raise NoTgtError(
+                "the cache holds no ticket-granting ticket (krbtgt) for the principal's realm", name, principal
+            )
         expires = _utc(summary.tgt_expires)
         if not summary.tgt_valid_at(time.time()):
             raise TicketExpiredError("the TGT has expired", name, principal, expires)
@@ -160,6 +162,10 @@ def check_kerberos_ticket(ccache: str | os.PathLike | None = None, *, min_lifeti
     lifetime = int(lifetime or 0)
     expires = expires or _utc(time.time() + lifetime)
     if lifetime < max(min_lifetime_seconds, 1):
-        raise TicketExpiredError(f"the TGT has {lifetime}s left, less than the {min_lifetime_seconds}s required",
-                                 name, gss_principal, expires)
+        raise TicketExpiredError(
+            f"the TGT has {lifetime}s left, less than the {min_lifetime_seconds}s required",
+            name,
+            gss_principal,
+            expires,
+        )
     return TicketInfo(principal=gss_principal, expires_at=expires, lifetime_seconds=lifetime, cache=name)

@@ -60,8 +60,7 @@ def om_table(fqn: str, columns: Mapping[str, Iterable[str]] | None = None):
 
     parts = split_fqn(fqn)
     if len(parts) != TABLE_FQN_PARTS:
-        raise MalformedAssetError(
-            f"{fqn!r} has {len(parts)} parts; a table FQN is service.database.schema.table")
+        raise MalformedAssetError(f"{fqn!r} has {len(parts)} parts; a table FQN is service.database.schema.table")
     extra = {}
     if columns:
         extra = {OM_SCHEME: {"columns": {str(k): [str(c) for c in v] for k, v in columns.items()}}}
@@ -102,7 +101,10 @@ def column_lineage_of(asset) -> dict[str, list[str]]:
     if not columns:
         return {}
     if not isinstance(columns, Mapping) or not all(
-            isinstance(v, (list, tuple)) and all(isinstance(c, str) for c in v) for v in columns.values()):
-        raise MalformedAssetError(f"{getattr(asset, 'uri', asset)!r}: extra.openmetadata.columns must map "
-                                  "a column name to a list of fully qualified source columns")
+        isinstance(v, (list, tuple)) and all(isinstance(c, str) for c in v) for v in columns.values()
+    ):
+        raise MalformedAssetError(
+            f"{getattr(asset, 'uri', asset)!r}: extra.openmetadata.columns must map "
+            "a column name to a list of fully qualified source columns"
+        )
     return {str(k): list(v) for k, v in columns.items()}

@@ -38,7 +38,7 @@ def quote_fqn(fqn: str) -> str:
 
 
 class Backoff:
-    """"Skip OpenMetadata until T", shared by the task processes of one machine.
+    """ "Skip OpenMetadata until T", shared by the task processes of one machine.
 
     Every task is its own process under the Task SDK, so the state lives in a small file
     (``$TMPDIR/openmetadata-lineage-backoff-<hash of server URL>``) holding the epoch second
@@ -90,8 +90,7 @@ class RestClient:
     def __init__(self, host_port: str, token: str, timeout: float, verify: bool | str = True):
         self.base = host_port.rstrip("/") + "/v1"
         self.deadline = time.monotonic() + timeout
-        self._client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, verify=verify,
-                                    trust_env=False)
+        self._client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, verify=verify, trust_env=False)
 
     def close(self) -> None:
         self._client.close()
@@ -113,8 +112,9 @@ class RestClient:
         if remaining <= 0:
             raise DeadlineExceeded(f"{method} {path}: time budget exhausted")
         try:
-            response = self._client.request(method, self.base + path, json=json, params=params,
-                                            timeout=httpx.Timeout(remaining))
+            response = self._client.request(
+                method, self.base + path, json=json, params=params, timeout=httpx.Timeout(remaining)
+            )
         except httpx.TimeoutException:
             raise OpenMetadataCallError(f"{method} {path}: no answer within {remaining:.1f}s") from None
         except httpx.HTTPError as exc:
@@ -126,6 +126,7 @@ class RestClient:
                 message = response.json().get("message", "")
             except ValueError:
                 message = response.text[:200]
-            raise OpenMetadataCallError(f"{method} {path}: HTTP {response.status_code} {message}"[:500],
-                                        status=response.status_code)
+            raise OpenMetadataCallError(
+                f"{method} {path}: HTTP {response.status_code} {message}"[:500], status=response.status_code
+            )
         return response.json() if response.content else None

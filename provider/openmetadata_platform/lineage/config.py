@@ -16,42 +16,69 @@ SECTION = "openmetadata_lineage"
 OPTIONS: dict[str, dict] = {
     "enabled": {
         "description": "Send pipeline metadata, run status and lineage of DAGs to OpenMetadata.",
-        "version_added": "0.1.0", "type": "boolean", "example": None, "default": "True",
+        "version_added": "0.1.0",
+        "type": "boolean",
+        "example": None,
+        "default": "True",
     },
     "conn_id": {
         "description": "Airflow connection (type openmetadata) of the OpenMetadata server.",
-        "version_added": "0.1.0", "type": "string", "example": None, "default": "openmetadata_default",
+        "version_added": "0.1.0",
+        "type": "string",
+        "example": None,
+        "default": "openmetadata_default",
     },
     "pipeline_service_name": {
         "description": "Name of the OpenMetadata PipelineService that holds this deployment's DAGs.",
-        "version_added": "0.1.0", "type": "string", "example": "airflow_prod", "default": "airflow",
+        "version_added": "0.1.0",
+        "type": "string",
+        "example": "airflow_prod",
+        "default": "airflow",
     },
     "dag_allow_patterns": {
         "description": "Comma-separated shell patterns (fnmatch) of DAG ids to report; empty means all.",
-        "version_added": "0.1.0", "type": "string", "example": "etl_*,reporting_*", "default": "",
+        "version_added": "0.1.0",
+        "type": "string",
+        "example": "etl_*,reporting_*",
+        "default": "",
     },
     "dag_deny_patterns": {
         "description": "Comma-separated shell patterns of DAG ids never to report (wins over allow).",
-        "version_added": "0.1.0", "type": "string", "example": "tmp_*", "default": "",
+        "version_added": "0.1.0",
+        "type": "string",
+        "example": "tmp_*",
+        "default": "",
     },
     "only_keep_dag_lineage": {
         "description": "Send only the lineage declared in the DAG (task inlets/outlets); ignore what "
-                       "hooks report through Airflow's hook lineage collector.",
-        "version_added": "0.1.0", "type": "boolean", "example": None, "default": "False",
+        "hooks report through Airflow's hook lineage collector.",
+        "version_added": "0.1.0",
+        "type": "boolean",
+        "example": None,
+        "default": "False",
     },
     "tag_classification": {
         "description": "OpenMetadata classification that holds the DAG tags (created on demand); "
-                       "each DAG tag becomes a tag in it, attached to the DAG's Pipeline.",
-        "version_added": "0.1.0", "type": "string", "example": "Airflow", "default": "AirflowTags",
+        "each DAG tag becomes a tag in it, attached to the DAG's Pipeline.",
+        "version_added": "0.1.0",
+        "type": "string",
+        "example": "Airflow",
+        "default": "AirflowTags",
     },
     "timeout": {
         "description": "Upper bound in seconds for all OpenMetadata calls made for one task or DAG run event.",
-        "version_added": "0.1.0", "type": "float", "example": None, "default": "3.0",
+        "version_added": "0.1.0",
+        "type": "float",
+        "example": None,
+        "default": "3.0",
     },
     "backoff_seconds": {
         "description": "After a failed call, skip OpenMetadata for this many seconds (shared by the "
-                       "task processes of one machine) instead of retrying on every task.",
-        "version_added": "0.1.0", "type": "float", "example": None, "default": "60",
+        "task processes of one machine) instead of retrying on every task.",
+        "version_added": "0.1.0",
+        "type": "float",
+        "example": None,
+        "default": "60",
     },
 }
 
@@ -111,8 +138,7 @@ def load_config() -> LineageConfig:
             else:
                 values[name] = conf.get(SECTION, name, fallback=default) or default
         except Exception as exc:  # noqa: BLE001 - lineage must never fail a task  # misconfiguration must never break a task
-            log.warning("OpenMetadata lineage: [%s] %s is invalid (%s); using default %r",
-                        SECTION, name, exc, default)
+            log.warning("OpenMetadata lineage: [%s] %s is invalid (%s); using default %r", SECTION, name, exc, default)
             values[name] = {"boolean": default == "True", "float": float(default or 0)}.get(option["type"], default)
     values["dag_allow_patterns"] = _patterns(values["dag_allow_patterns"])
     values["dag_deny_patterns"] = _patterns(values["dag_deny_patterns"])

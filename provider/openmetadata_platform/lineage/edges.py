@@ -25,7 +25,7 @@ def _tables(assets, problems: list[str]) -> dict[str, object]:
 
 
 def _column_fqn(table_fqn: str, column: str) -> str:
-    return f"{table_fqn}.{column if not '.' in column or column.startswith(chr(34)) else chr(34) + column + chr(34)}"
+    return f"{table_fqn}.{column if '.' not in column or column.startswith(chr(34)) else chr(34) + column + chr(34)}"
 
 
 def task_edges(inlets, outlets, problems: list[str], hook_inputs=(), hook_outputs=()) -> list[Edge]:
@@ -58,6 +58,13 @@ def task_edges(inlets, outlets, problems: list[str], hook_inputs=(), hook_output
                 mine = [c for c in from_columns if c.startswith(source + ".") and len(split_fqn(c)) == prefix_parts + 1]
                 if mine:
                     columns.append((("fromColumns", tuple(mine)), ("toColumn", _column_fqn(target, to_column))))
-            edges.append(Edge(source, target, tuple(
-                {"fromColumns": list(dict(c)["fromColumns"]), "toColumn": dict(c)["toColumn"]} for c in columns)))
+            edges.append(
+                Edge(
+                    source,
+                    target,
+                    tuple(
+                        {"fromColumns": list(dict(c)["fromColumns"]), "toColumn": dict(c)["toColumn"]} for c in columns
+                    ),
+                )
+            )
     return edges

@@ -109,9 +109,15 @@ class Emitter:
                 return None
             return cls(config, resolve_connection(config.conn_id))
         except Exception as exc:  # noqa: BLE001 - lineage must never fail a task
-            _once("misconfigured", logging.WARNING,
-                  "OpenMetadata lineage is off: connection %r unusable (%s: %s); set it or [%s] enabled = False",
-                  getattr(config, "conn_id", "?"), type(exc).__name__, exc, SECTION)
+            _once(
+                "misconfigured",
+                logging.WARNING,
+                "OpenMetadata lineage is off: connection %r unusable (%s: %s); set it or [%s] enabled = False",
+                getattr(config, "conn_id", "?"),
+                type(exc).__name__,
+                exc,
+                SECTION,
+            )
             return None
 
     # -- one bounded event ----------------------------------------------------------------
@@ -127,8 +133,9 @@ class Emitter:
         result, failure = None, None
         self._event = event
         try:
-            with RestClient(self.connection.host_port, self.connection.token, self.config.timeout,
-                            self.connection.verify) as client:
+            with RestClient(
+                self.connection.host_port, self.connection.token, self.config.timeout, self.connection.verify
+            ) as client:
                 result = work(client)
         except OpenMetadataCallError as exc:
             failure = exc
@@ -245,8 +252,10 @@ class Emitter:
                 break
         _owners[key] = ref
         if ref is None:
-            self._problem_once(f"owner {owner}", f"owner {owner!r} is not an OpenMetadata user or group "
-                                                 f"team; left out of the pipeline's owners")
+            self._problem_once(
+                f"owner {owner}",
+                f"owner {owner!r} is not an OpenMetadata user or group team; left out of the pipeline's owners",
+            )
         return ref
 
     @staticmethod
@@ -270,7 +279,9 @@ class Emitter:
         stored = client.call("GET", f"/pipelines/{fqn}/status", params={"startTs": ts, "endTs": ts}) or {}
         previous = next((s for s in stored.get("data") or [] if s.get("timestamp") == ts), {})
         tasks = model.merge_task_statuses(previous.get("taskStatus"), [status])
-        run_state = previous.get("executionStatus") if previous.get("executionStatus") in ("Successful", "Failed") else None
+        run_state = (
+            previous.get("executionStatus") if previous.get("executionStatus") in ("Successful", "Failed") else None
+        )
         body = model.pipeline_status(dag_run, run_state, tasks)
         if run_state:
             body["executionStatus"] = run_state
@@ -300,15 +311,20 @@ class Emitter:
             ids = {fqn: self.table_id(client, fqn) for fqn in (edge.source, edge.target)}
             missing = [fqn for fqn, found in ids.items() if found is None]
             if missing:
-                event.problems.append(f"table {', '.join(missing)} not in OpenMetadata; edge "
-                                      f"{edge.source} -> {edge.target} skipped")
+                event.problems.append(
+                    f"table {', '.join(missing)} not in OpenMetadata; edge {edge.source} -> {edge.target} skipped"
+                )
                 continue
             details = {"pipeline": {"id": pipeline["id"], "type": "pipeline"}, "source": "PipelineLineage"}
             if edge.columns:
                 details["columnsLineage"] = [dict(c) for c in edge.columns]
-            body = {"edge": {"fromEntity": {"id": ids[edge.source], "type": "table"},
-                             "toEntity": {"id": ids[edge.target], "type": "table"},
-                             "lineageDetails": details}}
+            body = {
+                "edge": {
+                    "fromEntity": {"id": ids[edge.source], "type": "table"},
+                    "toEntity": {"id": ids[edge.target], "type": "table"},
+                    "lineageDetails": details,
+                }
+            }
             try:
                 client.call("PUT", "/lineage", json=body)
                 sent += 1

@@ -28,8 +28,16 @@ from openmetadata_platform.lineage.assets import table_fqn_from_asset
 
 log = logging.getLogger("openmetadata_platform.lineage")
 
-SQLGLOT_DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "mssql": "tsql", "mysql": "mysql",
-                    "sqlite": "sqlite", "snowflake": "snowflake", "bigquery": "bigquery", "trino": "trino"}
+SQLGLOT_DIALECTS = {
+    "postgresql": "postgres",
+    "postgres": "postgres",
+    "mssql": "tsql",
+    "mysql": "mysql",
+    "sqlite": "sqlite",
+    "snowflake": "snowflake",
+    "bigquery": "bigquery",
+    "trino": "trino",
+}
 DEFAULT_SCHEMAS = {"postgres": "public", "tsql": "dbo"}
 
 
@@ -69,7 +77,10 @@ def since(start: tuple[int, int, int]) -> HookTables:
     except Exception as exc:  # noqa: BLE001 - lineage must never fail a task
         result.problems.append(f"hook lineage unreadable: {exc}")
         return result
-    for infos, target in ((collected.inputs[start[0]:], result.inputs), (collected.outputs[start[1]:], result.outputs)):
+    for infos, target in (
+        (collected.inputs[start[0] :], result.inputs),
+        (collected.outputs[start[1] :], result.outputs),
+    ):
         for info in infos:
             try:
                 fqn = table_fqn_from_asset(info.asset)
@@ -78,7 +89,7 @@ def since(start: tuple[int, int, int]) -> HookTables:
                 continue
             if fqn and fqn not in target:
                 target.append(fqn)
-    for info in collected.extra[start[2]:]:
+    for info in collected.extra[start[2] :]:
         if info.key != "sql_job" or not isinstance(info.value, dict) or not info.value.get("sql"):
             continue
         try:
@@ -100,8 +111,9 @@ def _service_and_db(hook, value: dict) -> tuple[str, str | None]:
     return service, database
 
 
-def sql_tables(sql: str, dialect: str, service: str, database: str | None,
-               schema: str | None) -> tuple[list[str], list[str]]:
+def sql_tables(
+    sql: str, dialect: str, service: str, database: str | None, schema: str | None
+) -> tuple[list[str], list[str]]:
     """(read, written) table FQNs of ``sql`` (one or more statements).
 
     Args:
@@ -129,8 +141,7 @@ def sql_tables(sql: str, dialect: str, service: str, database: str | None,
         for table in statement.find_all(exp.Table):
             if id(table) not in written and table.name and table.name not in ctes:
                 reads.append(_fqn(table, service, database, schema))
-    dedup = lambda names: list(dict.fromkeys(names))
-    return dedup(reads), dedup(writes)
+    return list(dict.fromkeys(reads)), list(dict.fromkeys(writes))  # ordered, without duplicates
 
 
 def _fqn(table, service: str, database: str | None, schema: str | None) -> str:

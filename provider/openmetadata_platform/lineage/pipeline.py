@@ -39,8 +39,11 @@ def airflow_base_url() -> str:
 
 def service_request(name: str) -> dict:
     """``CreatePipelineServiceRequest`` for this Airflow deployment."""
-    return {"name": name, "serviceType": "Airflow",
-            "description": "Airflow DAGs reported by the openmetadata_platform lineage listener."}
+    return {
+        "name": name,
+        "serviceType": "Airflow",
+        "description": "Airflow DAGs reported by the openmetadata_platform lineage listener.",
+    }
 
 
 def _text(value) -> str | None:
@@ -97,8 +100,10 @@ def split_owners(value) -> list[str]:
 
 def task_owners(dag, default_owner: str = "airflow") -> dict[str, list[str]]:
     """``{task_id: [owner name, ...]}``; Airflow's default owner (nobody in particular) is left out."""
-    return {task.task_id: [name for name in split_owners(getattr(task, "owner", None)) if name != default_owner]
-            for task in dag.tasks}
+    return {
+        task.task_id: [name for name in split_owners(getattr(task, "owner", None)) if name != default_owner]
+        for task in dag.tasks
+    }
 
 
 def dag_tags(dag) -> list[str]:
@@ -128,8 +133,11 @@ def invalid_name(name: str) -> str | None:
 
 def classification_request(name: str) -> dict:
     """``CreateClassificationRequest`` for the classification holding the DAG tags."""
-    return {"name": name, "mutuallyExclusive": False,
-            "description": "Tags of Airflow DAGs, added by the openmetadata_platform lineage listener."}
+    return {
+        "name": name,
+        "mutuallyExclusive": False,
+        "description": "Tags of Airflow DAGs, added by the openmetadata_platform lineage listener.",
+    }
 
 
 def tag_request(classification: str, tag: str) -> dict:
@@ -138,8 +146,7 @@ def tag_request(classification: str, tag: str) -> dict:
     ``classification`` is the classification's name; the request names it by FQN (the
     server looks it up so), i.e. quoted when it has a dot.
     """
-    return {"name": tag, "classification": quote_name(classification),
-            "description": f"Airflow DAG tag `{tag}`."}
+    return {"name": tag, "classification": quote_name(classification), "description": f"Airflow DAG tag `{tag}`."}
 
 
 def tag_label(tag_fqn: str) -> dict:
@@ -156,8 +163,7 @@ def run_timestamp(dag_run) -> int:
     return to_millis(getattr(dag_run, "logical_date", None) or dag_run.run_after)
 
 
-def task_status(task_id: str, state, start: datetime | None, end: datetime | None,
-                log_link: str | None = None) -> dict:
+def task_status(task_id: str, state, start: datetime | None, end: datetime | None, log_link: str | None = None) -> dict:
     """One ``TaskStatus`` (times in epoch ms)."""
     status = {"name": task_id, "executionStatus": execution_status(state)}
     if start is not None:

@@ -61,9 +61,7 @@ class OpenMetadataIngestionOperator(BaseOperator):
         if "{{" not in str(service_name):  # templated names are checked at task start
             check_entity_name("service_name", service_name)
         if workflow_type not in WORKFLOW_TYPES:
-            raise IngestionConfigError(
-                f"workflow_type={workflow_type!r}: expected one of {', '.join(WORKFLOW_TYPES)}"
-            )
+            raise IngestionConfigError(f"workflow_type={workflow_type!r}: expected one of {', '.join(WORKFLOW_TYPES)}")
         if workflow_type not in SUPPORTED_WORKFLOW_TYPES:
             raise IngestionConfigError(
                 f"workflow_type={workflow_type!r} is not supported by this provider yet; "
@@ -133,7 +131,9 @@ class OpenMetadataIngestionOperator(BaseOperator):
         self.preflight(config)
         self.log.info(
             "Running OpenMetadata %s ingestion: service '%s' (%s) into %s",
-            self.workflow_type, self.service_name, self.source_type,
+            self.workflow_type,
+            self.service_name,
+            self.source_type,
             config["workflowConfig"]["openMetadataServerConfig"]["hostPort"],
         )
         summary = run_metadata_workflow(config, self.service_name)
@@ -162,8 +162,14 @@ class DatabaseMetadataIngestionOperator(OpenMetadataIngestionOperator):
     """
 
     FILTER_ARGUMENTS = (
-        "database_includes", "database_excludes", "schema_includes", "schema_excludes",
-        "table_includes", "table_excludes", "include_views", "include_stored_procedures",
+        "database_includes",
+        "database_excludes",
+        "schema_includes",
+        "schema_excludes",
+        "table_includes",
+        "table_excludes",
+        "include_views",
+        "include_stored_procedures",
         "mark_deleted_tables",
     )
 
@@ -188,10 +194,14 @@ class DatabaseMetadataIngestionOperator(OpenMetadataIngestionOperator):
         if not isinstance(kerberos, bool):
             raise IngestionConfigError(f"kerberos={kerberos!r}: expected True or False")
         self.filters = {
-            "database_includes": database_includes, "database_excludes": database_excludes,
-            "schema_includes": schema_includes, "schema_excludes": schema_excludes,
-            "table_includes": table_includes, "table_excludes": table_excludes,
-            "include_views": include_views, "include_stored_procedures": include_stored_procedures,
+            "database_includes": database_includes,
+            "database_excludes": database_excludes,
+            "schema_includes": schema_includes,
+            "schema_excludes": schema_excludes,
+            "table_includes": table_includes,
+            "table_excludes": table_excludes,
+            "include_views": include_views,
+            "include_stored_procedures": include_stored_procedures,
             "mark_deleted_tables": mark_deleted_tables,
         }
         self.options = self._options(self.filters)  # checked at parse time
@@ -205,7 +215,9 @@ class DatabaseMetadataIngestionOperator(OpenMetadataIngestionOperator):
             if not isinstance(filters[name], bool):
                 raise IngestionConfigError(f"{name}={filters[name]!r}: expected True or False")
         return DatabaseMetadataOptions(
-            database_filter=FilterPattern.from_args("database", filters["database_includes"], filters["database_excludes"]),
+            database_filter=FilterPattern.from_args(
+                "database", filters["database_includes"], filters["database_excludes"]
+            ),
             schema_filter=FilterPattern.from_args("schema", filters["schema_includes"], filters["schema_excludes"]),
             table_filter=FilterPattern.from_args("table", filters["table_includes"], filters["table_excludes"]),
             include_views=filters["include_views"],
@@ -227,7 +239,7 @@ class DatabaseMetadataIngestionOperator(OpenMetadataIngestionOperator):
 
         try:
             overrides = Variable.get(self.filters_variable, deserialize_json=True)
-        except Exception as exc:  # missing Variable or not JSON
+        except Exception as exc:  # noqa: BLE001 - missing Variable or not JSON: one clear error
             raise IngestionConfigError(
                 f"filters_variable={self.filters_variable!r}: expected an Airflow Variable holding a JSON "
                 f"object ({type(exc).__name__}: {exc})"
@@ -249,8 +261,12 @@ class DatabaseMetadataIngestionOperator(OpenMetadataIngestionOperator):
             from openmetadata_platform.kerberos.preflight import check_kerberos_ticket
 
             ticket = check_kerberos_ticket(self.kerberos_ccache)
-            self.log.info("Kerberos ticket of %s valid until %s (%s)", ticket.principal,
-                          ticket.expires_at.isoformat(), ticket.cache)
+            self.log.info(
+                "Kerberos ticket of %s valid until %s (%s)",
+                ticket.principal,
+                ticket.expires_at.isoformat(),
+                ticket.cache,
+            )
 
     def execute(self, context: Any) -> dict:
         if not (self.kerberos and self.kerberos_ccache):
@@ -284,8 +300,9 @@ class PostgresMetadataIngestionOperator(DatabaseMetadataIngestionOperator):
 
     template_fields: Sequence[str] = ("service_name", "database")
 
-    def __init__(self, *, postgres_conn_id: str = "postgres_default", database: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, postgres_conn_id: str = "postgres_default", database: str | None = None, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("source_type", "postgres")
         super().__init__(**kwargs)
         if database is not None and not (isinstance(database, str) and database.strip()):
@@ -323,8 +340,9 @@ class MssqlMetadataIngestionOperator(DatabaseMetadataIngestionOperator):
 
     template_fields: Sequence[str] = ("service_name", "database")
 
-    def __init__(self, *, mssql_conn_id: str = "mssql_default", database: str | None = None,
-                 kerberos: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *, mssql_conn_id: str = "mssql_default", database: str | None = None, kerberos: bool = True, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("source_type", "mssql")
         if kerberos is not True:
             raise IngestionConfigError("kerberos=False: SQL Server harvests use Kerberos only (no passwords)")

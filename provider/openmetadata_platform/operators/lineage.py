@@ -53,7 +53,10 @@ class OpenMetadataLineageOperator(BaseOperator):
 
         def work(client):
             pipeline = emitter.ensure_pipeline(client, dag)
-            return {"pipeline": pipeline["fullyQualifiedName"], "edges": emitter.send_edges(client, pipeline, edges, event)}
+            return {
+                "pipeline": pipeline["fullyQualifiedName"],
+                "edges": emitter.send_edges(client, pipeline, edges, event),
+            }
 
         try:
             result = emitter.run(event, work, raise_errors=self.fail_on_error)

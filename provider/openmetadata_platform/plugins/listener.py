@@ -70,8 +70,13 @@ def report_task(ti, state, *, with_lineage: bool) -> None:
             if start is not None and not emitter.config.only_keep_dag_lineage:
                 hook_tables = hook_lineage.since(start)
                 event.problems.extend(hook_tables.problems)
-            edges = task_edges(getattr(ti.task, "inlets", None), getattr(ti.task, "outlets", None),
-                               event.problems, hook_tables.inputs, hook_tables.outputs)
+            edges = task_edges(
+                getattr(ti.task, "inlets", None),
+                getattr(ti.task, "outlets", None),
+                event.problems,
+                hook_tables.inputs,
+                hook_tables.outputs,
+            )
         dag_run = _dag_run(ti)
         end = (ti.end_date or datetime.now(UTC)) if with_lineage else None
         status = model.task_status(ti.task_id, state, ti.start_date, end, _log_link(ti))
@@ -84,8 +89,13 @@ def report_task(ti, state, *, with_lineage: bool) -> None:
 
         emitter.run(event, work)
     except Exception as exc:  # noqa: BLE001 - lineage must never fail a task  # pragma: no cover - last line of defence
-        log.warning("OpenMetadata lineage: task %s.%s not reported (%s: %s)",
-                    getattr(ti, "dag_id", "?"), getattr(ti, "task_id", "?"), type(exc).__name__, exc)
+        log.warning(
+            "OpenMetadata lineage: task %s.%s not reported (%s: %s)",
+            getattr(ti, "dag_id", "?"),
+            getattr(ti, "task_id", "?"),
+            type(exc).__name__,
+            exc,
+        )
 
 
 def report_run(dag_run, final: bool) -> None:
@@ -98,8 +108,9 @@ def report_run(dag_run, final: bool) -> None:
 
         session = object_session(dag_run)
         tis = dag_run.get_task_instances(session=session) if session is not None else dag_run.get_task_instances()
-        tasks = [model.task_status(ti.task_id, ti.state, ti.start_date, ti.end_date) for ti in tis
-                 if ti.state is not None]
+        tasks = [
+            model.task_status(ti.task_id, ti.state, ti.start_date, ti.end_date) for ti in tis if ti.state is not None
+        ]
         state = dag_run.state if final else None
         status = model.pipeline_status(dag_run, state, tasks, dag_run.end_date if final else None)
         dag = getattr(dag_run, "dag", None)
@@ -115,8 +126,12 @@ def report_run(dag_run, final: bool) -> None:
 
         emitter.run(event, work)
     except Exception as exc:  # noqa: BLE001 - lineage must never fail a task  # pragma: no cover - last line of defence
-        log.warning("OpenMetadata lineage: DAG run %s not reported (%s: %s)",
-                    getattr(dag_run, "run_id", "?"), type(exc).__name__, exc)
+        log.warning(
+            "OpenMetadata lineage: DAG run %s not reported (%s: %s)",
+            getattr(dag_run, "run_id", "?"),
+            type(exc).__name__,
+            exc,
+        )
 
 
 class OpenMetadataListener:
