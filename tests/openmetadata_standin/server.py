@@ -133,8 +133,11 @@ class EntityStore:
             )
             raise ApiError(400, f"Invalid {kind.create_model.__name__}: {problems}") from None
 
-    def create_or_update(self, kind: EntityKind, request, user: str) -> tuple[dict, int]:
-        """PUT semantics: create (201) or update in place (200), bumping version on change."""
+    def create_or_update(self, kind: EntityKind, request, user: str, create_only: bool = False) -> tuple[dict, int]:
+        """PUT semantics: create (201) or update in place (200), bumping version on change.
+
+        ``create_only`` is POST: an existing entity is a 409 instead of an update.
+        """
         from metadata.utils import fqn as fqn_utils
 
         data = request.model_dump(mode="json", exclude_none=True, by_alias=True)
@@ -172,6 +175,8 @@ class EntityStore:
             ]
 
         existing_id = self.fqn_index[kind.type_name].get(fqn)
+        if existing_id and create_only:
+            raise ApiError(409, f"Entity already exists: {fqn}")
         existing = self.by_id[kind.type_name].get(existing_id) if existing_id else None
         entity_id = existing["id"] if existing else str(uuid.uuid4())
         entity.update(
@@ -460,20 +465,10 @@ class StandInServer:
         return 501, {"code": 501, "message": f"stand-in does not implement {method} {path}"}
 
     def _entity_route(self, kind: EntityKind, method: str, sub: str, query: dict, body) -> tuple[int, object]:
-        from metadata.utils import fqn as fqn_utils
-
         store = self.store
         if method in ("PUT", "POST") and sub == "":
             request = store.validate_request(kind, body)
-            if method == "POST":
-                probe = request.model_dump(mode="json", exclude_none=True)
-                parent = probe.get(kind.parent_field) if kind.parent_field else None
-                fqn = (
-                    f"{parent}.{fqn_utils.quote_name(probe['name'])}" if parent else fqn_utils.quote_name(probe["name"])
-                )
-                if fqn in store.fqn_index[kind.type_name]:
-                    raise ApiError(409, f"Entity already exists: {fqn}")
-            entity, status = store.create_or_update(kind, request, user="ingestion-bot")
+            entity, status = store.create_or_update(kind, request, user="ingestion-bot", create_only=method == "POST")
             return status, entity
         if method == "PUT" and sub == "bulk":
             return 200, self._bulk(kind, body)

@@ -115,3 +115,10 @@ def test_patch_is_json_patch_and_keeps_identity(api):
     assert patched.json()["fullyQualifiedName"] == "svc.db.sch.t1"
     assert patched.json()["version"] == 0.2
     assert api("PATCH", f"/tables/{table['id']}", {"op": "add"}).status_code == 400
+
+
+def test_post_creates_once_then_conflicts(api, openmetadata):
+    assert api("POST", "/tables", TABLE).status_code == 201
+    again = api("POST", "/tables", TABLE)
+    assert again.status_code == 409 and "svc.db.sch.t1" in again.json()["message"]
+    assert [t["version"] for t in openmetadata.entities("table")] == [0.1]

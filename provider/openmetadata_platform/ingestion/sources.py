@@ -83,12 +83,7 @@ def check_postgres(config: dict) -> None:
             dbname=config["database"],
             user=config["username"],
             password=(config.get("authType") or {}).get("password"),
-            connect_timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS,
-            **(
-                {"gssencmode": config["connectionArguments"]["gssencmode"]}
-                if "gssencmode" in config.get("connectionArguments", {})
-                else {}
-            ),
+            **config["connectionArguments"],  # the workflow's own: connect_timeout, gssencmode
         )
         try:
             with connection.cursor() as cursor:
