@@ -26,12 +26,21 @@ class EntityKind:
     collection: str  # path under /api/v1, e.g. "tables", "services/databaseServices"
     create_model_path: str
     entity_model_path: str
-    parent_field: str | None = None  # Create request field naming the parent by FQN
-    parent_type: str | None = None
+    parent_field: str | None = None  # Create request field naming the parent by FQN (or EntityReference)
+    parent_type: str | None = None  # for a parent given as an EntityReference, its ``type`` wins
     # Ancestor references the entity carries, copied from its parent (e.g. a table's
     # `database` and `service`): the server denormalises them into every child.
     inherited: tuple[str, ...] = ()
     has_bulk: bool = False  # PUT /{collection}/bulk exists on the server
+    # Fields a GET leaves out unless ``fields`` names them, besides COMMON_ON_REQUEST
+    # (the repository's ``clearFields``; see views.py for the citations).
+    on_request: tuple[str, ...] = ()
+    # Fields no EntityUpdater step records: a PUT changing only these is no change and is not
+    # stored (EntityUpdater.storeUpdate; e.g. PipelineUpdater has no scheduleInterval step).
+    unrecorded: tuple[str, ...] = ()
+    # Schema defaults the server's POJOs carry on create (jsonschema2pojo initialises them),
+    # as (field, value) pairs, e.g. an IngestionPipeline is created enabled and not deployed.
+    defaults: tuple[tuple[str, object], ...] = ()
 
     @cached_property
     def create_model(self):
@@ -40,6 +49,11 @@ class EntityKind:
     @cached_property
     def entity_model(self):
         return _load(self.entity_model_path)
+
+    @cached_property
+    def field_names(self) -> frozenset[str]:
+        """The entity's JSON property names: what ``fields`` may name (``EntityUtil.Fields``)."""
+        return frozenset(f.alias or name for name, f in self.entity_model.model_fields.items())
 
 
 GEN = "metadata.generated.schema"
@@ -61,6 +75,7 @@ KINDS: dict[str, EntityKind] = {
             parent_field="service",
             parent_type="databaseService",
             has_bulk=True,
+            on_request=("databaseSchemas", "databaseProfilerConfig", "usageSummary"),
         ),
         EntityKind(
             "databaseSchema",
@@ -71,6 +86,7 @@ KINDS: dict[str, EntityKind] = {
             parent_type="database",
             inherited=("service",),
             has_bulk=True,
+            on_request=("tables", "databaseSchemaProfilerConfig", "usageSummary"),
         ),
         EntityKind(
             "table",
@@ -81,6 +97,14 @@ KINDS: dict[str, EntityKind] = {
             parent_type="databaseSchema",
             inherited=("database", "service"),
             has_bulk=True,
+            on_request=(
+                "tableConstraints",
+                "usageSummary",
+                "joins",
+                "schemaDefinition",
+                "tableProfilerConfig",
+                "testSuite",
+            ),
         ),
         EntityKind(
             "storedProcedure",
@@ -105,6 +129,28 @@ KINDS: dict[str, EntityKind] = {
             f"{GEN}.entity.data.pipeline.Pipeline",
             parent_field="service",
             parent_type="pipelineService",
+            on_request=("tasks", "pipelineStatus", "usageSummary"),
+            unrecorded=("scheduleInterval", "startDate"),
+        ),
+        # Ingestion pipelines and Test Connection (ingestion_pipelines.py, automations.py).
+        EntityKind(
+            "ingestionPipeline",
+            "services/ingestionPipelines",
+            f"{GEN}.api.services.ingestionPipelines.createIngestionPipeline.CreateIngestionPipelineRequest",
+            f"{GEN}.entity.services.ingestionPipelines.ingestionPipeline.IngestionPipeline",
+            # CreateIngestionPipeline.service is an EntityReference to any kind of service.
+            parent_field="service",
+            parent_type="databaseService",
+            # ingestionPipeline.json: "deployed" default false, "enabled" default true.
+            defaults=(("deployed", False), ("enabled", True)),
+            # IngestionPipelineRepository.setFields: the latest status only with fields=pipelineStatuses.
+            on_request=("pipelineStatuses",),
+        ),
+        EntityKind(
+            "workflow",
+            "automations/workflows",
+            f"{GEN}.api.automations.createWorkflow.CreateWorkflowRequest",
+            f"{GEN}.entity.automations.workflow.Workflow",
         ),
         # Owners and tags (see owners_tags.py for what the server checks on these).
         EntityKind(
@@ -112,12 +158,33 @@ KINDS: dict[str, EntityKind] = {
             "users",
             f"{GEN}.api.teams.createUser.CreateUserRequest",
             f"{GEN}.entity.teams.user.User",
+            on_request=(
+                "profile",
+                "teams",
+                "owns",
+                "follows",
+                "roles",
+                "authenticationMechanism",
+                "inheritedRoles",
+                "lastActivityTime",
+                "lastLoginTime",
+            ),
         ),
         EntityKind(
             "team",
             "teams",
             f"{GEN}.api.teams.createTeam.CreateTeamRequest",
             f"{GEN}.entity.teams.team.Team",
+            on_request=(
+                "profile",
+                "users",
+                "owns",
+                "defaultRoles",
+                "inheritedRoles",
+                "defaultPersona",
+                "parents",
+                "policies",
+            ),
         ),
         EntityKind(
             "classification",
@@ -133,6 +200,37 @@ KINDS: dict[str, EntityKind] = {
             parent_field="classification",
             parent_type="classification",
         ),
+        # Data quality and queries: their writes have their own routes (data_quality.py,
+        # queries.py); the kinds give them storage and the generic GET/DELETE.
+        EntityKind(
+            "testDefinition",
+            "dataQuality/testDefinitions",
+            f"{GEN}.api.tests.createTestDefinition.CreateTestDefinitionRequest",
+            f"{GEN}.tests.testDefinition.TestDefinition",
+        ),
+        EntityKind(
+            "testSuite",
+            "dataQuality/testSuites",
+            f"{GEN}.api.tests.createTestSuite.CreateTestSuiteRequest",
+            f"{GEN}.tests.testSuite.TestSuite",
+            on_request=("tests", "summary", "pipelines"),
+        ),
+        EntityKind(
+            "testCase",
+            "dataQuality/testCases",
+            f"{GEN}.api.tests.createTestCase.CreateTestCaseRequest",
+            f"{GEN}.tests.testCase.TestCase",
+            on_request=("testSuite", "testSuites", "testDefinition", "testCaseResult", "incidentId"),
+        ),
+        EntityKind(
+            "query",
+            "queries",
+            f"{GEN}.api.data.createQuery.CreateQueryRequest",
+            f"{GEN}.entity.data.query.Query",
+            parent_field="service",
+            parent_type="databaseService",
+            on_request=("users", "usedBy", "queryUsedIn"),
+        ),
     )
 }
 
@@ -143,6 +241,9 @@ BY_COLLECTION: dict[str, EntityKind] = {kind.collection: kind for kind in KINDS.
 # open-metadata/OpenMetadata): step names and whether each is mandatory. The client looks
 # each name up in the connector's test functions, so the names must be the server's.
 TEST_CONNECTION_STEPS: dict[str, list[tuple[str, bool]]] = {
+    # .../testConnections/pipeline/airflow.json: the connector's only check
+    # (metadata.ingestion.source.pipeline.airflow.connection.AirflowChecks.check_access).
+    "Airflow": [("CheckAccess", True)],
     "Postgres": [
         ("CheckAccess", True),
         ("GetDatabases", True),

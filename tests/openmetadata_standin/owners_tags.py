@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import copy
 
+from tests.openmetadata_standin.errors import ApiError
+
 # Create-request fields the stand-in does not model (roles, personas, domains, ...): a body
 # using them answers 501 instead of silently dropping them.
 UNSUPPORTED_FIELDS = {
@@ -43,9 +45,7 @@ UNSUPPORTED_FIELDS = {
 }
 
 
-def _api_error(status: int, message: str):
-    from tests.openmetadata_standin.server import ApiError
-
+def _api_error(status: int, message: str) -> ApiError:
     return ApiError(status, message)
 
 
