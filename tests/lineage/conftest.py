@@ -22,19 +22,32 @@ LOGGER = "openmetadata_platform.lineage"
 
 @pytest.fixture(autouse=True)
 def lineage_settings(monkeypatch, tmp_path):
-    """Short timeout/back-off for tests; fresh per-process caches and back-off state."""
-    import tempfile
-
-    from openmetadata_platform.lineage import emitter
-
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where Backoff keeps its file
-
+    """Short timeout/back-off for tests, host state in the test's own directory, a fresh
+    sender per test (as a new process has), and no progress polling unless a test asks."""
     monkeypatch.setenv("AIRFLOW__OPENMETADATA_LINEAGE__TIMEOUT", "2")
     monkeypatch.setenv("AIRFLOW__OPENMETADATA_LINEAGE__BACKOFF_SECONDS", "30")
+    monkeypatch.setenv("AIRFLOW__OPENMETADATA_LINEAGE__STATE_DIR", str(tmp_path / "lineage-state"))
+    monkeypatch.setenv("AIRFLOW__OPENMETADATA_LINEAGE__STATUS_INTERVAL", "0")
     monkeypatch.setenv("AIRFLOW__API__BASE_URL", "http://airflow.example:8080")
-    for cache in (emitter._said, emitter._pipelines, emitter._table_ids, emitter._owners):
-        cache.clear()
+    new_process()
     yield
+    new_process()
+
+
+def new_process() -> None:
+    """Forget what this process knows, as a new Airflow process would (the host state stays)."""
+    from openmetadata_platform.lineage import dispatch
+
+    dispatch.forget_process_state()
+
+
+def run_dag(dag):
+    """``dag.test()``, then wait (bounded) for the listener's background sender."""
+    from openmetadata_platform.lineage import dispatch
+
+    run = dag.test()
+    assert dispatch.flush(15), "the lineage sender did not finish within 15 s"
+    return run
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from tests.conftest import load_dag
-from tests.lineage.conftest import MART, SOURCE, STAGING
+from tests.lineage.conftest import MART, SOURCE, STAGING, run_dag
 
 
 def test_operator_sends_every_task_edge(om_tables, etl_dag):
@@ -25,8 +25,7 @@ def test_operator_sends_every_task_edge(om_tables, etl_dag):
 def test_operator_fails_visibly_when_server_is_down(etl_dag, airflow_db, monkeypatch):
     from airflow.sdk.exceptions import AirflowException
     from openmetadata_platform.operators.lineage import OpenMetadataLineageOperator
-
-    from tests.support.postgres import free_port
+    from platform_bootstrap.local_postgres import free_port
 
     monkeypatch.setenv(
         "AIRFLOW_CONN_OPENMETADATA_DEFAULT",
@@ -37,10 +36,27 @@ def test_operator_fails_visibly_when_server_is_down(etl_dag, airflow_db, monkeyp
         op.execute(context={})
 
 
+def test_operator_fails_while_the_server_is_backing_off(om_tables, etl_dag):
+    """fail_on_error means it: a paused sender is a failed task, not "0 edges"."""
+    from airflow.sdk.exceptions import AirflowException
+    from openmetadata_platform.operators.lineage import OpenMetadataLineageOperator
+
+    om_tables.inject(status=503)
+    op = OpenMetadataLineageOperator(task_id="send_lineage", dag=etl_dag)
+    with pytest.raises(AirflowException, match="HTTP 503"):
+        op.execute(context={})
+    om_tables.heal()
+    with pytest.raises(AirflowException, match="paused until"):
+        op.execute(context={})  # the server is fine again, but the back-off still holds
+    assert om_tables.lineage.edges == {}
+    quiet = OpenMetadataLineageOperator(task_id="quiet", dag=etl_dag, fail_on_error=False)
+    assert quiet.execute(context={}) == {"pipeline": None, "edges": 0}
+
+
 def test_sql_tables_reads_and_writes():
     from openmetadata_platform.lineage.hook_lineage import sql_tables
 
-    reads, writes = sql_tables(
+    ((reads, writes),) = sql_tables(
         "WITH active AS (SELECT * FROM customer WHERE activebool) "
         "INSERT INTO staging.stg_customer SELECT a.customer_id FROM active a JOIN public.address d USING (address_id)",
         "postgres",
@@ -50,7 +66,12 @@ def test_sql_tables_reads_and_writes():
     )
     assert writes == ["pagila.pagila.staging.stg_customer"]
     assert sorted(reads) == ["pagila.pagila.public.address", "pagila.pagila.public.customer"]
-    assert sql_tables("SELECT 1 FROM customer", "postgres", "s", "d", "public") == (["s.d.public.customer"], [])
+    assert sql_tables("SELECT 1 FROM customer", "postgres", "s", "d", "public") == [(["s.d.public.customer"], [])]
+    # one group per statement: x feeds a, y feeds b, never x -> b
+    assert sql_tables("INSERT INTO a SELECT * FROM x; INSERT INTO b SELECT * FROM y", "postgres", "s", "d", "p") == [
+        (["s.d.p.x"], ["s.d.p.a"]),
+        (["s.d.p.y"], ["s.d.p.b"]),
+    ]
 
 
 def test_sql_hook_lineage_reaches_the_collector(monkeypatch):
@@ -83,7 +104,7 @@ def test_sql_hook_lineage_reaches_the_collector(monkeypatch):
     start = hook_lineage.snapshot()
     SqliteLikeHook().run("INSERT INTO mart.dim_customer SELECT customer_id, full_name FROM staging.stg_customer")
     tables = hook_lineage.since(start)
-    assert (tables.inputs, tables.outputs, tables.problems) == ([STAGING], [MART], [])
+    assert (tables.groups, tables.problems) == ([([STAGING], [MART])], [])
 
 
 def test_hook_lineage_edges_are_sent_unless_only_dag_lineage(om_tables, etl_dag, monkeypatch):
@@ -99,33 +120,50 @@ def test_hook_lineage_edges_are_sent_unless_only_dag_lineage(om_tables, etl_dag,
         collector.add_output_asset(context=task, uri=om_table(SOURCE).uri)
 
     task.python_callable = report
-    assert etl_dag.test().state == "success"
+    assert run_dag(etl_dag).state == "success"
     by_id = {t["id"]: t["fullyQualifiedName"] for t in om_tables.entities("table")}
     assert (MART, SOURCE) in {(by_id[a], by_id[b]) for a, b in om_tables.lineage.edges}
 
     om_tables.lineage.edges.clear()
     monkeypatch.setenv("AIRFLOW__OPENMETADATA_LINEAGE__ONLY_KEEP_DAG_LINEAGE", "True")
-    assert etl_dag.test().state == "success"
+    assert run_dag(etl_dag).state == "success"
     assert {(by_id[a], by_id[b]) for a, b in om_tables.lineage.edges} == {(SOURCE, STAGING), (STAGING, MART)}
+
+
+def test_declared_and_hook_lineage_are_not_crossed(om_tables, etl_dag):
+    """A task declaring customer -> stg_customer whose hook also reports stg_customer ->
+    dim_customer sends exactly those two edges: never customer -> dim_customer."""
+    from airflow.sdk.lineage import get_hook_lineage_collector
+    from openmetadata_platform.lineage import om_table
+
+    task = etl_dag.task_dict["stage_customers"]
+
+    def load():
+        collector = get_hook_lineage_collector()
+        collector.add_input_asset(context=task, uri=om_table(STAGING).uri)
+        collector.add_output_asset(context=task, uri=om_table(MART).uri)
+
+    task.python_callable = load
+    etl_dag.task_dict["build_customer_mart"].outlets = []  # only stage_customers sends lineage
+    assert run_dag(etl_dag).state == "success"
+    by_id = {t["id"]: t["fullyQualifiedName"] for t in om_tables.entities("table")}
+    edges = {(by_id[a], by_id[b]): e["lineageDetails"] for (a, b), e in om_tables.lineage.edges.items()}
+    assert set(edges) == {(SOURCE, STAGING), (STAGING, MART)}
+    assert "columnsLineage" not in edges[(STAGING, MART)]  # hooks declare no columns here
+    assert len(edges[(SOURCE, STAGING)]["columnsLineage"]) == 3
 
 
 def test_connector_dag_builds_a_valid_workflow(airflow_db):
     from metadata.generated.schema.metadataIngestion.workflow import (
         OpenMetadataWorkflowConfig,
     )
+    from openmetadata_platform.ingestion.airflow_pipelines import airflow_api_url, workflow_config
 
     dag = load_dag("airflow_pipeline_metadata.py", "airflow_pipeline_metadata")
     assert list(dag.task_dict) == ["harvest_pipelines"]
-    from importlib.util import module_from_spec, spec_from_file_location
-
-    from tests.conftest import DAGS_FOLDER
-
-    spec = spec_from_file_location("airflow_pipeline_metadata_dag", DAGS_FOLDER / "airflow_pipeline_metadata.py")
-    dag_module = module_from_spec(spec)
-    spec.loader.exec_module(dag_module)
-    config = dag_module.workflow_config(
+    config = workflow_config(
         "airflow",
-        "http://localhost:8080",
+        airflow_api_url("localhost", 8080),
         "admin",
         "pw",
         {
@@ -136,4 +174,5 @@ def test_connector_dag_builds_a_valid_workflow(airflow_db):
     )
     parsed = OpenMetadataWorkflowConfig.model_validate(config)
     assert parsed.source.type == "airflow"
+    assert str(parsed.source.serviceConnection.root.config.hostPort).rstrip("/") == "http://localhost:8080"
     assert parsed.source.serviceConnection.root.config.connection.type.value == "RestAPI"

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from tests.lineage.conftest import lineage_warnings
+from tests.lineage.conftest import lineage_warnings, new_process, run_dag
 from tests.openmetadata_standin.seed import create_user
 
 
@@ -28,7 +28,7 @@ def test_owners_and_tags_reach_the_pipeline(om_tables, owned_dag, caplog):
     jane = create_user(server, "jane.doe")
     caplog.set_level(logging.INFO, logger="openmetadata_platform.lineage")
 
-    run = owned_dag.test()
+    run = run_dag(owned_dag)
 
     assert run.state == "success"
     assert {ti.state for ti in run.get_task_instances()} == {"success"}
@@ -50,7 +50,7 @@ def test_owners_and_tags_reach_the_pipeline(om_tables, owned_dag, caplog):
     warnings = lineage_warnings(caplog)
     assert len([w for w in warnings if "'ghost'" in w]) == 1, warnings
     assert len([w for w in warnings if "bad::tag" in w]) == 1, warnings
-    # the unknown owner was looked up once (cached): as a user, then as a team
+    # the unknown owner was looked up once (cached on the host): as a user, then as a team
     assert server.count("GET", "/api/v1/users/name/ghost") == 1
     assert server.count("GET", "/api/v1/teams/name/ghost") == 1
     assert server.count("GET", "/api/v1/users/name/jane.doe") == 1
@@ -61,20 +61,20 @@ def test_owners_and_tags_reach_the_pipeline(om_tables, owned_dag, caplog):
 
 def test_tag_classification_is_configurable(om_tables, owned_dag, monkeypatch):
     monkeypatch.setenv("AIRFLOW__OPENMETADATA_LINEAGE__TAG_CLASSIFICATION", "Airflow.Tags")
-    assert owned_dag.test().state == "success"
+    assert run_dag(owned_dag).state == "success"
     (pipeline,) = om_tables.entities("pipeline")
     assert {t["tagFQN"] for t in pipeline["tags"]} == {'"Airflow.Tags".etl', '"Airflow.Tags"."team.finance"'}
     assert "owners" not in pipeline or pipeline["owners"] == []  # no known owner in this stand-in
 
 
-def test_missing_tags_are_recreated(om_tables, owned_dag):
-    """A classification deleted in OpenMetadata is created again by the next new process."""
-    from openmetadata_platform.lineage import emitter
-
+def test_missing_tags_are_recreated(om_tables, owned_dag, monkeypatch):
+    """A classification deleted in OpenMetadata is created again once the host's cached
+    Pipeline has expired (``cache_seconds``)."""
     server = om_tables
-    assert owned_dag.test().state == "success"
+    assert run_dag(owned_dag).state == "success"
     server.store.by_id["tag"].clear()
     server.store.fqn_index["tag"].clear()
-    emitter._pipelines.clear()  # a new task process
-    assert owned_dag.test().state == "success"
+    new_process()
+    monkeypatch.setenv("AIRFLOW__OPENMETADATA_LINEAGE__CACHE_SECONDS", "0")  # nothing reused across processes
+    assert run_dag(owned_dag).state == "success"
     assert len(server.entities("tag")) == 2

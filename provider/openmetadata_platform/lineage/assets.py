@@ -8,7 +8,7 @@ Optional column lineage rides in ``Asset.extra["openmetadata"]["columns"]``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 OM_SCHEME = "openmetadata"
 TABLE_KIND = "table"
@@ -65,6 +65,38 @@ def om_table(fqn: str, columns: Mapping[str, Iterable[str]] | None = None):
     if columns:
         extra = {OM_SCHEME: {"columns": {str(k): [str(c) for c in v] for k, v in columns.items()}}}
     return Asset(uri=f"{OM_SCHEME}://{TABLE_KIND}/{quote(fqn, safe='.')}", name=fqn, extra=extra)
+
+
+def sanitize_uri(uri: SplitResult) -> SplitResult:
+    """Airflow's asset-URI handler for the ``openmetadata`` scheme (``asset-uris`` in the provider info).
+
+    Airflow calls it when an Asset is created (so at DAG parse time); a ``ValueError`` here
+    makes the DAG fail to import with this message.
+
+    Args:
+        uri: the URI as Airflow split and normalised it (lower-case scheme, no trailing slash).
+
+    Returns:
+        ``uri``, with the FQN quoted the one way :func:`om_table` writes it.
+
+    Raises:
+        MalformedAssetError: names the part that is wrong (host, path, FQN parts, query).
+    """
+    if uri.netloc != TABLE_KIND:
+        raise MalformedAssetError(
+            f"{uri.geturl()!r}: the host part must be {TABLE_KIND!r} (openmetadata://table/<fqn>), got {uri.netloc!r}"
+        )
+    if uri.query:
+        raise MalformedAssetError(f"{uri.geturl()!r}: an openmetadata:// URI takes no query part, got {uri.query!r}")
+    fqn = unquote(uri.path.lstrip("/"))
+    if not fqn:
+        raise MalformedAssetError(f"{uri.geturl()!r}: the path must be a table FQN, service.database.schema.table")
+    parts = split_fqn(fqn)
+    if len(parts) != TABLE_FQN_PARTS:
+        raise MalformedAssetError(
+            f"{uri.geturl()!r}: the path {fqn!r} has {len(parts)} part(s); a table FQN is service.database.schema.table"
+        )
+    return uri._replace(path="/" + quote(fqn, safe="."))
 
 
 def table_fqn_from_asset(asset) -> str | None:

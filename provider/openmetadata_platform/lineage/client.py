@@ -1,16 +1,14 @@
-"""A small, bounded REST client for the OpenMetadata calls the listener makes.
+"""Transport: a small, bounded REST client for the OpenMetadata calls the listener makes.
 
 Why not ``metadata.ingestion.ometa.ometa_api.OpenMetadata``: importing
 ``openmetadata-ingestion`` takes ~5 s, far too much for every task process. This client
-uses ``httpx`` (already imported by the Task SDK), speaks JSON to ``/api/v1`` and bounds
-the whole sequence of calls made for one event by a single deadline.
+uses ``httpx`` (already imported by the Task SDK), speaks JSON to ``/api/v1``, bounds the
+whole sequence of calls made for one event by a single deadline, and records the slowest
+answer so that a slow server trips the back-off like a failing one.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 import time
 from urllib.parse import quote
 
@@ -27,6 +25,11 @@ class OpenMetadataCallError(Exception):
         super().__init__(message)
         self.status = status
 
+    @property
+    def server_unusable(self) -> bool:
+        """No answer, a 5xx or a rejected token: the server cannot take anything now."""
+        return self.status is None or self.status >= 500 or self.status in (401, 403)
+
 
 class DeadlineExceeded(OpenMetadataCallError):
     """The event's time budget ran out before the next call."""
@@ -37,46 +40,6 @@ def quote_fqn(fqn: str) -> str:
     return quote(fqn, safe="")
 
 
-class Backoff:
-    """ "Skip OpenMetadata until T", shared by the task processes of one machine.
-
-    Every task is its own process under the Task SDK, so the state lives in a small file
-    (``$TMPDIR/openmetadata-lineage-backoff-<hash of server URL>``) holding the epoch second
-    until which calls are skipped.
-    """
-
-    def __init__(self, key: str, seconds: float):
-        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-        self.path = os.path.join(tempfile.gettempdir(), f"openmetadata-lineage-backoff-{digest}")
-        self.seconds = seconds
-
-    def active_until(self) -> float:
-        """Epoch seconds until which calls are skipped (0 when not backing off)."""
-        try:
-            with open(self.path) as handle:
-                until = float(handle.read().strip() or 0)
-        except (OSError, ValueError):
-            return 0.0
-        return until if until > time.time() else 0.0
-
-    def trip(self) -> None:
-        """Start backing off for ``seconds`` from now."""
-        try:
-            tmp = f"{self.path}.{os.getpid()}"
-            with open(tmp, "w") as handle:
-                handle.write(str(time.time() + self.seconds))
-            os.replace(tmp, self.path)  # atomic: readers never see half a number
-        except OSError:
-            pass
-
-    def reset(self) -> None:
-        """Stop backing off (a call succeeded)."""
-        try:
-            os.remove(self.path)
-        except OSError:
-            pass
-
-
 class RestClient:
     """JSON calls to ``<host_port>/v1/...`` with a bearer token, all within one deadline.
 
@@ -85,11 +48,15 @@ class RestClient:
         token: the JWT (sent as ``Authorization: Bearer``; never logged).
         timeout: seconds for all calls made through this instance together.
         verify: ``httpx`` TLS verification (``False``, ``True`` or a CA bundle path).
+
+    Attributes:
+        slowest: seconds the slowest answer took so far (0.0 before any call).
     """
 
     def __init__(self, host_port: str, token: str, timeout: float, verify: bool | str = True):
         self.base = host_port.rstrip("/") + "/v1"
         self.deadline = time.monotonic() + timeout
+        self.slowest = 0.0
         self._client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, verify=verify, trust_env=False)
 
     def close(self) -> None:
@@ -111,6 +78,7 @@ class RestClient:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise DeadlineExceeded(f"{method} {path}: time budget exhausted")
+        started = time.monotonic()
         try:
             response = self._client.request(
                 method, self.base + path, json=json, params=params, timeout=httpx.Timeout(remaining)
@@ -119,6 +87,8 @@ class RestClient:
             raise OpenMetadataCallError(f"{method} {path}: no answer within {remaining:.1f}s") from None
         except httpx.HTTPError as exc:
             raise OpenMetadataCallError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
+        finally:
+            self.slowest = max(self.slowest, time.monotonic() - started)
         if response.status_code == 404 and ok_404:
             return None
         if response.status_code >= 300:

@@ -6,15 +6,17 @@ Airflow only collects hook lineage when a plugin registers a ``HookLineageReader
 ``dag.test()`` runs every task in the same process, so the listener snapshots its sizes
 when a task starts and reads only what was added since (:func:`snapshot`, :func:`since`).
 
-Two kinds of reports are understood:
+Two kinds of reports are understood, each becoming its own group of (read, written)
+tables, so a task's edges never cross from one statement to another:
 
 - input/output assets with ``openmetadata://table/<fqn>`` URIs (hooks or code that know
-  OpenMetadata names);
+  OpenMetadata names): one group, inputs -> outputs;
 - ``sql_job`` extras that ``DbApiHook`` sends for every statement (common.sql >= 2.x):
   the SQL is parsed with ``sqlglot`` (imported only then, ~80 ms) into read and written
-  tables. Their FQN is ``<service>.<database>.<schema>.<table>`` where the service is the
-  connection extra ``openmetadata_service`` or else the connection id, the database the
-  hook's default database, and the schema ``public``/``dbo`` when the SQL names none.
+  tables, one group per statement. Their FQN is ``<service>.<database>.<schema>.<table>``
+  where the service is the connection extra ``openmetadata_service`` or else the
+  connection id, the database the hook's default database, and the schema
+  ``public``/``dbo`` when the SQL names none.
 """
 
 from __future__ import annotations
@@ -47,10 +49,10 @@ class OpenMetadataHookLineageReader(HookLineageReader):
 
 @dataclass
 class HookTables:
-    """Tables hooks read and wrote during one task; ``problems`` for the event's warning."""
+    """Tables hooks read and wrote during one task, as (read FQNs, written FQNs) groups
+    (one per SQL statement, one for asset reports); ``problems`` for the event's warning."""
 
-    inputs: list[str] = field(default_factory=list)
-    outputs: list[str] = field(default_factory=list)
+    groups: list[tuple[list[str], list[str]]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -77,10 +79,8 @@ def since(start: tuple[int, int, int]) -> HookTables:
     except Exception as exc:  # noqa: BLE001 - lineage must never fail a task
         result.problems.append(f"hook lineage unreadable: {exc}")
         return result
-    for infos, target in (
-        (collected.inputs[start[0] :], result.inputs),
-        (collected.outputs[start[1] :], result.outputs),
-    ):
+    reported: tuple[list[str], list[str]] = ([], [])
+    for infos, target in ((collected.inputs[start[0] :], reported[0]), (collected.outputs[start[1] :], reported[1])):
         for info in infos:
             try:
                 fqn = table_fqn_from_asset(info.asset)
@@ -89,17 +89,17 @@ def since(start: tuple[int, int, int]) -> HookTables:
                 continue
             if fqn and fqn not in target:
                 target.append(fqn)
+    if reported[0] and reported[1]:
+        result.groups.append(reported)
     for info in collected.extra[start[2] :]:
         if info.key != "sql_job" or not isinstance(info.value, dict) or not info.value.get("sql"):
             continue
         try:
-            reads, writes = _sql_tables(info.value, info.context)
+            statements = _sql_tables(info.value, info.context)
         except Exception as exc:  # noqa: BLE001 - lineage must never fail a task
             result.problems.append(f"SQL not understood for lineage ({type(exc).__name__}: {exc})"[:300])
             continue
-        if writes:  # a read-only query is not lineage
-            result.inputs.extend(t for t in reads if t not in result.inputs)
-            result.outputs.extend(t for t in writes if t not in result.outputs)
+        result.groups.extend((reads, writes) for reads, writes in statements if reads and writes)
     return result
 
 
@@ -113,8 +113,8 @@ def _service_and_db(hook, value: dict) -> tuple[str, str | None]:
 
 def sql_tables(
     sql: str, dialect: str, service: str, database: str | None, schema: str | None
-) -> tuple[list[str], list[str]]:
-    """(read, written) table FQNs of ``sql`` (one or more statements).
+) -> list[tuple[list[str], list[str]]]:
+    """(read, written) table FQNs of each statement of ``sql``, in order.
 
     Args:
         dialect: a ``sqlglot`` dialect name, e.g. ``postgres``.
@@ -126,11 +126,12 @@ def sql_tables(
     import sqlglot
     from sqlglot import exp
 
-    reads: list[str] = []
-    writes: list[str] = []
+    groups = []
     for statement in sqlglot.parse(sql, read=dialect):
         if statement is None:
             continue
+        reads: list[str] = []
+        writes: list[str] = []
         written = set()
         if isinstance(statement, (exp.Insert, exp.Create, exp.Update, exp.Merge)):
             target = statement.this.this if isinstance(statement.this, exp.Schema) else statement.this
@@ -141,7 +142,8 @@ def sql_tables(
         for table in statement.find_all(exp.Table):
             if id(table) not in written and table.name and table.name not in ctes:
                 reads.append(_fqn(table, service, database, schema))
-    return list(dict.fromkeys(reads)), list(dict.fromkeys(writes))  # ordered, without duplicates
+        groups.append((list(dict.fromkeys(reads)), list(dict.fromkeys(writes))))  # ordered, no duplicates
+    return groups
 
 
 def _fqn(table, service: str, database: str | None, schema: str | None) -> str:
@@ -151,7 +153,7 @@ def _fqn(table, service: str, database: str | None, schema: str | None) -> str:
     return ".".join(f'"{p}"' if "." in p else p for p in parts)
 
 
-def _sql_tables(value: dict, hook) -> tuple[list[str], list[str]]:
+def _sql_tables(value: dict, hook) -> list[tuple[list[str], list[str]]]:
     dialect = SQLGLOT_DIALECTS.get(str(getattr(hook, "dialect_name", "") or "").lower(), "postgres")
     service, database = _service_and_db(hook, value)
     schema = value.get("default_schema") or DEFAULT_SCHEMAS.get(dialect)

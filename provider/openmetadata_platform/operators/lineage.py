@@ -1,10 +1,11 @@
 """``OpenMetadataLineageOperator``: lineage as a visible task (the earlier documented pattern).
 
 It sends the DAG's Pipeline and the edges of EVERY task's inlets/outlets (with declared
-column lineage) through the same :class:`~openmetadata_platform.lineage.emitter.Emitter`
-code path as the listener. Unlike the listener it fails the task when the server cannot
-be reached (it is an explicit step); problems with single edges (missing tables,
-malformed assets) are logged as one warning.
+column lineage) now, in the task, through the same delivery code as the listener
+(:func:`openmetadata_platform.lineage.dispatch.deliver`). Unlike the listener it fails the
+task when nothing can be sent (it is an explicit step): the server is unreachable, rejects
+the token, or is backing off after an earlier failure. Problems with single edges
+(missing tables, malformed assets) are logged as one warning.
 """
 
 from __future__ import annotations
@@ -18,48 +19,47 @@ class OpenMetadataLineageOperator(BaseOperator):
     """Send the DAG's pipeline entity and all its declared lineage to OpenMetadata.
 
     Args:
-        fail_on_error: raise when the server call fails (default ``True``); ``False`` only
-            logs, like the listener.
+        fail_on_error: raise when the lineage cannot be sent (default ``True``); ``False`` only
+            logs, like the listener (what could not be sent then waits in the outbox).
 
-    Returns (XCom): ``{"pipeline": <fqn>, "edges": <number sent>}``.
+    Returns (XCom): ``{"pipeline": <fqn or None>, "edges": <number sent>}``.
 
     Raises:
-        AirflowException: lineage disabled/misconfigured or the server failed (with
-            ``fail_on_error``). Calls ``PUT /v1/pipelines`` and ``PUT /v1/lineage``.
+        AirflowException: lineage disabled/misconfigured, the server failed, or it is backing
+            off (with ``fail_on_error``). Calls ``PUT /v1/pipelines`` and ``PUT /v1/lineage``.
     """
 
     ui_color = "#7147e8"
 
     def __init__(self, *, fail_on_error: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if not isinstance(fail_on_error, bool):
+            raise ValueError(f"fail_on_error={fail_on_error!r}: expected True or False")
         self.fail_on_error = fail_on_error
 
     def execute(self, context) -> dict:
         from airflow.sdk.exceptions import AirflowException
 
-        from openmetadata_platform.lineage.edges import task_edges
-        from openmetadata_platform.lineage.emitter import Emitter, Event
+        from openmetadata_platform.lineage.dispatch import deliver
+        from openmetadata_platform.lineage.edges import declared_edges
+        from openmetadata_platform.lineage.events import EdgesEvent
+        from openmetadata_platform.plugins.listener import pipeline_spec, selected_config
 
         dag = self.dag
-        emitter = Emitter.for_dag(dag.dag_id)
-        if emitter is None:
+        config = selected_config(dag.dag_id)
+        if config is None:
             if self.fail_on_error:
-                raise AirflowException("OpenMetadata lineage is disabled, excluded or misconfigured (see log)")
+                raise AirflowException("OpenMetadata lineage is disabled or this DAG is excluded (see log)")
             return {"pipeline": None, "edges": 0}
-        event = Event(f"lineage of DAG {dag.dag_id}")
-        edges = []
-        for task in dag.tasks:
-            edges.extend(task_edges(task.inlets, task.outlets, event.problems))
-
-        def work(client):
-            pipeline = emitter.ensure_pipeline(client, dag)
-            return {
-                "pipeline": pipeline["fullyQualifiedName"],
-                "edges": emitter.send_edges(client, pipeline, edges, event),
-            }
-
+        problems: list[str] = []
+        edges = [edge for task in dag.tasks for edge in declared_edges(task.inlets, task.outlets, problems)]
+        if problems:
+            self.log.warning("OpenMetadata lineage of DAG %s: %s", dag.dag_id, " | ".join(problems))
+        spec = pipeline_spec(dag, config)
+        run_id = (context or {}).get("run_id", "")
+        event = EdgesEvent(spec, f"{run_id} {self.task_id} -1 0", tuple(edges))
         try:
-            result = emitter.run(event, work, raise_errors=self.fail_on_error)
-        except Exception as exc:  # noqa: BLE001 - lineage must never fail a task
+            sent = deliver(event, config, raise_errors=self.fail_on_error)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes the task's one clear error
             raise AirflowException(str(exc)) from None
-        return result or {"pipeline": None, "edges": 0}
+        return {"pipeline": spec.fqn if sent is not None else None, "edges": sent or 0}

@@ -1,32 +1,42 @@
-"""The listener: Airflow 3 listener hooks -> :class:`~openmetadata_platform.lineage.emitter.Emitter`.
+"""The listener: Airflow 3 listener hooks build lineage events and hand them to the sender.
 
 Where each hook runs in Airflow 3.3 (checked in the installed package):
 
 - ``on_task_instance_running/success/failed/skipped`` run in the TASK PROCESS, from
   ``airflow.sdk.execution_time.task_runner`` through ``airflow.sdk.listener``'s manager, with
   a ``RuntimeTaskInstance`` (``.task`` is the real operator with its inlets/outlets; no
-  metadata-DB access: the connection comes through the Task SDK's supervisor). The same
-  hooks are also called by the API server with an ORM ``TaskInstance`` when a user
-  changes a state by hand; those calls are ignored here (no operator, no run in progress).
+  metadata-DB access). ``before_stopping`` runs at the very end of the task runner's
+  ``finalize``. The task-instance hooks are also called by the API server with an ORM
+  ``TaskInstance`` when a user changes a state by hand; those calls are ignored here.
 - ``on_dag_run_running/success/failed`` run where ``DagRun.update_state`` runs: the
-  SCHEDULER (or the ``dag.test()`` process), with an ORM ``DagRun`` whose session can read
-  every task instance, so the final status is complete even for tasks that never ran.
+  SCHEDULER's main loop (or the ``dag.test()`` process), with an ORM ``DagRun`` whose session
+  reads every task instance.
 
-Every hook catches everything: the task or scheduler never sees an error from here.
+Who sends what, so that no write can ever overwrite a newer one:
+
+- the scheduler side owns the Pipeline and the run's PipelineStatus: the start, progress
+  polled every ``status_interval`` seconds by its sender thread, and one final, complete
+  status built from the DagRun's task instances (with their log links);
+- the task side sends only the task's lineage edges, after it succeeded.
+
+A hook only builds an event (reads the DAG, the run and its task instances; no network, no
+connection lookup) and queues it (:mod:`openmetadata_platform.lineage.dispatch`). Every hook
+catches everything: the task or scheduler never sees an error from here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from datetime import UTC, datetime
+import time
 
 import pluggy
 
-from openmetadata_platform.lineage import hook_lineage
-from openmetadata_platform.lineage import pipeline as model
-from openmetadata_platform.lineage.config import load_config
+from openmetadata_platform.lineage import bodies, dispatch, hook_lineage
+from openmetadata_platform.lineage.config import SECTION, LineageConfig, airflow_conf, load_config
 from openmetadata_platform.lineage.edges import task_edges
-from openmetadata_platform.lineage.emitter import Emitter, Event
+from openmetadata_platform.lineage.events import EdgesEvent, PipelineSpec, StatusEvent
+from openmetadata_platform.lineage.sender import log_once
 
 hookimpl = pluggy.HookimplMarker("airflow")  # the project name both listener managers use
 log = logging.getLogger("openmetadata_platform.lineage")
@@ -43,89 +53,151 @@ def _is_task_process(ti) -> bool:
     return type(ti).__name__ == "RuntimeTaskInstance" and getattr(getattr(ti, "task", None), "dag", None) is not None
 
 
-def _dag_run(ti):
-    return ti.get_template_context()["dag_run"]
-
-
-def _log_link(ti) -> str | None:
-    try:
-        url = ti.log_url
-    except Exception:  # noqa: BLE001 - lineage must never fail a task
+def selected_config(dag_id: str) -> LineageConfig | None:
+    """The section's settings when lineage is on and the DAG selected, else ``None`` (one info line)."""
+    config = load_config()
+    if not config.enabled:
+        log_once("disabled", logging.INFO, "OpenMetadata lineage is disabled ([%s] enabled = False)", SECTION)
         return None
-    return url if isinstance(url, str) and url.startswith("http") else None
+    if not config.dag_selected(dag_id):
+        log.debug("OpenMetadata lineage: DAG %s excluded by [%s] patterns", dag_id, SECTION)
+        return None
+    return config
 
 
-def report_task(ti, state, *, with_lineage: bool) -> None:
-    """Send a task's status (and, when it ended, its lineage). Never raises."""
+def pipeline_spec(dag, config: LineageConfig) -> PipelineSpec:
+    """The DAG's :class:`PipelineSpec` (the same from a Task SDK DAG and a serialized DAG)."""
+    default_owner = airflow_conf().get("operators", "default_owner", fallback="airflow") or "airflow"
+    return PipelineSpec.from_dag(dag, config.pipeline_service_name, default_owner)
+
+
+def pipeline_fqn(dag_id: str, config: LineageConfig) -> str:
+    return f"{bodies.quote_name(config.pipeline_service_name)}.{bodies.quote_name(dag_id)}"
+
+
+# -- task side ----------------------------------------------------------------------------
+def report_task_lineage(ti) -> None:
+    """Queue the edges of a task that succeeded (declared and hook-reported). Never raises."""
     try:
+        start = _hook_snapshots.pop(_key(ti), None)
         dag = ti.task.dag
-        emitter = Emitter.for_dag(dag.dag_id)
-        if emitter is None:
+        config = selected_config(dag.dag_id)
+        if config is None:
             return
-        event = Event(f"task {ti.dag_id}.{ti.task_id}")
-        edges = []
-        if with_lineage:
-            hook_tables = hook_lineage.HookTables()
-            start = _hook_snapshots.pop(_key(ti), None)
-            if start is not None and not emitter.config.only_keep_dag_lineage:
-                hook_tables = hook_lineage.since(start)
-                event.problems.extend(hook_tables.problems)
-            edges = task_edges(
-                getattr(ti.task, "inlets", None),
-                getattr(ti.task, "outlets", None),
-                event.problems,
-                hook_tables.inputs,
-                hook_tables.outputs,
-            )
-        dag_run = _dag_run(ti)
-        end = (ti.end_date or datetime.now(UTC)) if with_lineage else None
-        status = model.task_status(ti.task_id, state, ti.start_date, end, _log_link(ti))
-
-        def work(client):
-            pipeline = emitter.ensure_pipeline(client, dag)
-            emitter.update_task_status(client, pipeline, dag_run, status)
-            if edges:
-                emitter.send_edges(client, pipeline, edges, event)
-
-        emitter.run(event, work)
-    except Exception as exc:  # noqa: BLE001 - lineage must never fail a task  # pragma: no cover - last line of defence
+        problems: list[str] = []
+        groups = ()
+        if start is not None and not config.only_keep_dag_lineage:
+            hook_tables = hook_lineage.since(start)
+            problems.extend(hook_tables.problems)
+            groups = hook_tables.groups
+        edges = task_edges(getattr(ti.task, "inlets", None), getattr(ti.task, "outlets", None), problems, groups)
+        if problems:
+            log.warning("OpenMetadata lineage: task %s.%s: %s", ti.dag_id, ti.task_id, " | ".join(problems))
+        if edges:
+            # In a task process the connection comes through the Task SDK's supervisor comms,
+            # which belong to the task's thread (Airflow's in-process test comms, under
+            # dag.test(), swap a module global while they answer), so it is looked up here,
+            # once per process, and the sender thread finds it remembered.
+            with contextlib.suppress(Exception):
+                dispatch.connection_for(config.conn_id)
+            task = f"{ti.run_id} {ti.task_id} {getattr(ti, 'map_index', -1)} {getattr(ti, 'try_number', 0)}"
+            dispatch.submit(EdgesEvent(pipeline_spec(dag, config), task, tuple(edges)), config)
+    except Exception as exc:  # noqa: BLE001 - lineage must never fail a task
         log.warning(
-            "OpenMetadata lineage: task %s.%s not reported (%s: %s)",
-            getattr(ti, "dag_id", "?"),
-            getattr(ti, "task_id", "?"),
-            type(exc).__name__,
-            exc,
+            "OpenMetadata lineage: task %s.%s not reported (%s: %s)", ti.dag_id, ti.task_id, type(exc).__name__, exc
         )
 
 
+# -- scheduler side -----------------------------------------------------------------------
+def run_status_event(
+    dag_run, config: LineageConfig, session=None, spec: PipelineSpec | None = None, with_tasks: bool = True
+) -> StatusEvent:
+    """The run's PipelineStatus from its task instances (read through ``session``).
+
+    ``with_tasks=False`` skips reading them (a run that is just starting has none with a state).
+    """
+    state = str(getattr(dag_run.state, "value", dag_run.state) or "")
+    final = state in ("success", "failed")
+    tis = task_instances(dag_run, session) if with_tasks or final else []
+    status = bodies.pipeline_status(
+        dag_run, dag_run.state if final else None, bodies.task_statuses(tis), dag_run.end_date if final else None
+    )
+    return StatusEvent(pipeline_fqn(dag_run.dag_id, config), status, final, spec)
+
+
+def task_instances(dag_run, session) -> list:
+    """The run's task instances with only the columns a TaskStatus needs.
+
+    An ORM query, so instances the scheduler changed in this session but did not flush yet
+    (its ``update_state``) come from the session's identity map as they are now; only the
+    needed columns are read and no relationship is loaded, which halves the hook's cost
+    against ``DagRun.get_task_instances``.
+    """
+    from airflow.models.taskinstance import TaskInstance as TI
+    from sqlalchemy import select
+    from sqlalchemy.orm import lazyload, load_only
+
+    query = (
+        select(TI)
+        .where(TI.dag_id == dag_run.dag_id, TI.run_id == dag_run.run_id)
+        .options(
+            load_only(
+                TI.dag_id, TI.run_id, TI.task_id, TI.map_index, TI.state, TI.start_date, TI.end_date, TI.try_number
+            ),
+            lazyload("*"),
+        )
+    )
+    if session is None:
+        from airflow.utils.session import create_session
+
+        with create_session() as own:
+            return list(own.scalars(query))
+    return list(session.scalars(query))
+
+
+def _poller(dag_id: str, run_id: str, config: LineageConfig, spec: PipelineSpec | None):
+    """A function the sender thread calls to read a run's progress with its own session."""
+
+    def poll() -> StatusEvent | None:
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        with create_session() as session:
+            run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+            return None if run is None else run_status_event(run, config, session, spec)
+
+    return poll
+
+
 def report_run(dag_run, final: bool) -> None:
-    """Send a DAG run's status from the scheduler side (all task instances). Never raises."""
+    """Queue a DAG run's status; on start, watch its progress. Never raises."""
+    started = time.perf_counter()
     try:
-        emitter = Emitter.for_dag(dag_run.dag_id)
-        if emitter is None:
+        config = selected_config(dag_run.dag_id)
+        if config is None:
             return
         from sqlalchemy.orm import object_session
 
-        session = object_session(dag_run)
-        tis = dag_run.get_task_instances(session=session) if session is not None else dag_run.get_task_instances()
-        tasks = [
-            model.task_status(ti.task_id, ti.state, ti.start_date, ti.end_date) for ti in tis if ti.state is not None
-        ]
-        state = dag_run.state if final else None
-        status = model.pipeline_status(dag_run, state, tasks, dag_run.end_date if final else None)
         dag = getattr(dag_run, "dag", None)
-        event = Event(f"DAG run {dag_run.dag_id} {dag_run.run_id}")
-
-        def work(client):
-            if dag is not None:
-                pipeline = emitter.ensure_pipeline(client, dag)
-            else:
-                service = emitter.config.pipeline_service_name
-                pipeline = {"fullyQualifiedName": f"{service}.{dag_run.dag_id}"}
-            emitter.put_run_status(client, pipeline, status)
-
-        emitter.run(event, work)
-    except Exception as exc:  # noqa: BLE001 - lineage must never fail a task  # pragma: no cover - last line of defence
+        spec = pipeline_spec(dag, config) if dag is not None else None
+        event = run_status_event(dag_run, config, object_session(dag_run), spec, with_tasks=final)
+        sender = dispatch.dispatcher()
+        key = (dag_run.dag_id, dag_run.run_id)
+        if final:
+            sender.unwatch(key)  # no progress poll may follow the final status
+        sender.submit(event, config)
+        if not final:
+            sender.watch(key, _poller(dag_run.dag_id, dag_run.run_id, config, spec), config, event.status)
+        sender.flush_periodically(config)
+        if config.log_hook_timing:
+            log.info(
+                "OpenMetadata lineage: DAG run %s %s handed over in %.3f ms",
+                dag_run.run_id,
+                "final" if final else "start",
+                (time.perf_counter() - started) * 1000,
+            )
+    except Exception as exc:  # noqa: BLE001 - the scheduler must never see an error from here
         log.warning(
             "OpenMetadata lineage: DAG run %s not reported (%s: %s)",
             getattr(dag_run, "run_id", "?"),
@@ -146,25 +218,20 @@ class OpenMetadataListener:
                 _hook_snapshots[_key(task_instance)] = hook_lineage.snapshot()
         except Exception:  # noqa: BLE001 - lineage must never fail a task
             pass
-        report_task(task_instance, "running", with_lineage=False)
 
     @hookimpl
     def on_task_instance_success(self, previous_state, task_instance):
         if _is_task_process(task_instance):
-            report_task(task_instance, "success", with_lineage=True)
+            report_task_lineage(task_instance)
 
     @hookimpl
     def on_task_instance_failed(self, previous_state, task_instance, error):
-        if _is_task_process(task_instance):
-            # a failed try still read/wrote what it got to; lineage is sent only on success
-            _hook_snapshots.pop(_key(task_instance), None)
-            report_task(task_instance, "failed", with_lineage=False)
+        # a failed try still read/wrote what it got to; lineage is sent only on success
+        _hook_snapshots.pop(_key(task_instance), None)
 
     @hookimpl
     def on_task_instance_skipped(self, previous_state, task_instance):
-        if _is_task_process(task_instance):
-            _hook_snapshots.pop(_key(task_instance), None)
-            report_task(task_instance, "skipped", with_lineage=False)
+        _hook_snapshots.pop(_key(task_instance), None)
 
     @hookimpl
     def on_dag_run_running(self, dag_run, msg):
@@ -177,6 +244,15 @@ class OpenMetadataListener:
     @hookimpl
     def on_dag_run_failed(self, dag_run, msg):
         report_run(dag_run, final=True)
+
+    @hookimpl
+    def before_stopping(self, component):
+        # The end of a task process (and of other components): deliver what is queued,
+        # within the event budget; the rest waits in the outbox.
+        try:
+            dispatch.flush(load_config().timeout)
+        except Exception:  # noqa: BLE001 - stopping must never fail
+            pass
 
 
 listener = OpenMetadataListener()

@@ -1,14 +1,19 @@
-"""Build OpenMetadata request bodies (plain dicts) from Airflow DAGs, tasks and runs.
+"""Every OpenMetadata request body the lineage listener sends (plain dicts), built from
+Airflow DAGs, tasks and runs.
 
-Works on both the Task SDK DAG (task processes) and the scheduler's serialized DAG: only
-attributes both have are read. Bodies follow ``CreatePipelineServiceRequest``,
-``CreatePipelineRequest`` and ``PipelineStatus`` of ``metadata.generated.schema`` (the
-tests validate them with those models; the models are not imported here, see client.py).
+Works on both the Task SDK DAG (task processes) and the scheduler's serialized DAG, and
+gives the SAME Pipeline from both (tests compare them): only attributes both have are
+read, and a Task SDK timetable, which has no ``summary``, is summarised through Airflow's
+own timetable serialization. Bodies follow ``CreatePipelineServiceRequest``,
+``CreatePipelineRequest``, ``PipelineStatus``, ``CreateClassificationRequest``,
+``CreateTagRequest`` and ``AddLineageRequest`` of ``metadata.generated.schema`` (the tests
+validate them with those models; the models are not imported here, see client.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 # Airflow task/run state -> OpenMetadata StatusType (it has no "Running": Pending it is).
 STATUS = {
@@ -32,9 +37,32 @@ def to_millis(value: datetime | None) -> int | None:
 
 def airflow_base_url() -> str:
     """The Airflow UI base URL from ``[api] base_url`` (no trailing slash)."""
-    from openmetadata_platform.lineage.config import _conf
+    from openmetadata_platform.lineage.config import airflow_conf
 
-    return (_conf().get("api", "base_url", fallback="http://localhost:8080") or "http://localhost:8080").rstrip("/")
+    base = airflow_conf().get("api", "base_url", fallback="http://localhost:8080") or "http://localhost:8080"
+    return base.rstrip("/")
+
+
+def schedule_summary(dag) -> str | None:
+    """The DAG's schedule as Airflow's UI shows it (``timetable.summary``, e.g. ``0 0 * * *``).
+
+    The scheduler's timetable has ``summary``; a Task SDK timetable does not, so it is turned
+    into the core timetable with Airflow's own ``encode_timetable``/``decode_timetable``
+    (what the DAG processor stores). ``None`` for an unscheduled DAG or when neither works.
+    """
+    timetable = getattr(dag, "timetable", None)
+    if timetable is None:
+        return None
+    summary = getattr(timetable, "summary", None)
+    if summary is None:
+        try:
+            from airflow.serialization.decoders import decode_timetable
+            from airflow.serialization.encoders import encode_timetable
+
+            summary = decode_timetable(encode_timetable(timetable)).summary
+        except Exception:  # noqa: BLE001 - an unusual timetable only loses the schedule field
+            return None
+    return summary if summary and summary != "None" else None
 
 
 def service_request(name: str) -> dict:
@@ -83,9 +111,8 @@ def pipeline_request(dag, service: str, base_url: str) -> dict:
     display = getattr(dag, "dag_display_name", None)
     if display and display != dag.dag_id:
         request["displayName"] = display
-    timetable = getattr(dag, "timetable", None)
-    summary = getattr(timetable, "summary", None)
-    if summary and summary != "None":
+    summary = schedule_summary(dag)
+    if summary:
         request["scheduleInterval"] = summary
     if getattr(dag, "fileloc", None):
         request["pipelineLocation"] = str(dag.fileloc)
@@ -154,6 +181,26 @@ def tag_label(tag_fqn: str) -> dict:
     return {"tagFQN": tag_fqn, "source": "Classification", "labelType": "Automated", "state": "Confirmed"}
 
 
+def lineage_request(source_id: str, target_id: str, pipeline_id: str, columns=()) -> dict:
+    """``AddLineageRequest`` for a table -> table edge made by a pipeline.
+
+    Args:
+        source_id, target_id: table ids.
+        pipeline_id: the Pipeline in the edge's lineage details.
+        columns: ``ColumnLineage`` dicts (``fromColumns``: column FQNs, ``toColumn``: column FQN).
+    """
+    details = {"pipeline": {"id": pipeline_id, "type": "pipeline"}, "source": "PipelineLineage"}
+    if columns:
+        details["columnsLineage"] = [dict(c) for c in columns]
+    return {
+        "edge": {
+            "fromEntity": {"id": source_id, "type": "table"},
+            "toEntity": {"id": target_id, "type": "table"},
+            "lineageDetails": details,
+        }
+    }
+
+
 def run_timestamp(dag_run) -> int:
     """The status key of a run: its logical date (else run_after), epoch ms.
 
@@ -163,16 +210,51 @@ def run_timestamp(dag_run) -> int:
     return to_millis(getattr(dag_run, "logical_date", None) or dag_run.run_after)
 
 
-def task_status(task_id: str, state, start: datetime | None, end: datetime | None, log_link: str | None = None) -> dict:
-    """One ``TaskStatus`` (times in epoch ms)."""
-    status = {"name": task_id, "executionStatus": execution_status(state)}
-    if start is not None:
-        status["startTime"] = to_millis(start)
-    if end is not None:
-        status["endTime"] = to_millis(end)
-    if log_link:
-        status["logLink"] = log_link
-    return status
+# Which of several task statuses (mapped task instances, retries) describes the task.
+_WORST_FIRST = ("Failed", "Pending", "Successful", "Skipped")
+
+
+def task_statuses(task_instances, base_url: str | None = None) -> list[dict]:
+    """One ``TaskStatus`` per task of a run, from its task instances (ORM or SDK objects).
+
+    Task instances without a state yet are left out; a mapped task's instances become one
+    status: the worst state (failed, then unfinished, then success, then skipped), the
+    earliest start and the latest end, and the log link (:func:`log_url`) of the first
+    instance. ``base_url`` defaults to ``[api] base_url`` (read once, not per instance).
+    """
+    base_url = base_url or airflow_base_url()
+    by_task: dict[str, list] = {}
+    for ti in task_instances:
+        if getattr(ti, "state", None) is not None:
+            by_task.setdefault(ti.task_id, []).append(ti)
+    statuses = []
+    for task_id, tis in by_task.items():
+        tis = sorted(tis, key=lambda ti: getattr(ti, "map_index", -1))
+        states = {execution_status(ti.state) for ti in tis}
+        state = next(s for s in _WORST_FIRST if s in states)
+        starts = [ti.start_date for ti in tis if ti.start_date is not None]
+        ends = [ti.end_date for ti in tis if ti.end_date is not None]
+        status = {"name": task_id, "executionStatus": state}
+        if starts:
+            status["startTime"] = to_millis(min(starts))
+        if ends and state != "Pending":
+            status["endTime"] = to_millis(max(ends))
+        status["logLink"] = log_url(base_url, tis[0])
+        statuses.append(status)
+    return sorted(statuses, key=lambda s: s["name"])
+
+
+def log_url(base_url: str, ti) -> str:
+    """The task instance's log page, as Airflow's ``TaskInstance.log_url`` writes it.
+
+    Built here because ``log_url`` reads ``[api] base_url`` from the config on every call,
+    which made the scheduler's hook cost grow with the task count (a test compares the two).
+    """
+    map_index = getattr(ti, "map_index", -1)
+    mapped = f"/mapped/{map_index}" if map_index is not None and map_index >= 0 else ""
+    try_number = getattr(ti, "try_number", 0) or 0
+    query = f"?try_number={try_number}" if try_number > 0 else ""
+    return f"{base_url}/dags/{ti.dag_id}/runs/{quote(ti.run_id)}/tasks/{ti.task_id}{mapped}{query}"
 
 
 def pipeline_status(dag_run, run_state, tasks: list[dict], end: datetime | None = None) -> dict:
@@ -186,10 +268,3 @@ def pipeline_status(dag_run, run_state, tasks: list[dict], end: datetime | None 
     if end is not None:
         status["endTime"] = to_millis(end)
     return status
-
-
-def merge_task_statuses(stored: list[dict] | None, update: list[dict]) -> list[dict]:
-    """Stored task statuses overlaid with ``update`` (same task name: the update wins)."""
-    merged = {t["name"]: t for t in stored or []}
-    merged.update({t["name"]: t for t in update})
-    return list(merged.values())
