@@ -1,15 +1,16 @@
 # Targets for the always-on platform stack; included by the top-level Makefile, so paths
-# are relative to the repository root. Docker Compose v2 (`docker compose`) or v1
-# (`docker-compose`) both work (scripts/compose.sh picks one).
+# are relative to the repository root. Needs Docker Compose v2 (scripts/compose.sh refuses v1).
 PLATFORM_DIR := platform-bootstrap
 PLATFORM_PY := $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
 PLATFORM := $(PLATFORM_PY) $(PLATFORM_DIR)/platform
 PLATFORM_COMPOSE := PLATFORM_PYTHON=$(PLATFORM_PY) bash $(PLATFORM_DIR)/scripts/compose.sh
 OPENMETADATA_SERVICES := openmetadata-server openmetadata-migrate platform-elasticsearch
+AIRFLOW_SERVICES := airflow-apiserver airflow-scheduler airflow-dag-processor airflow-triggerer
 
-.PHONY: platform-setup platform-start platform-stop openmetadata-start openmetadata-stop \
+.PHONY: platform-setup platform-start platform-stop platform-status platform-preflight \
+	openmetadata-start openmetadata-stop \
 	openmetadata-status openmetadata-logs openmetadata-clean openmetadata-backup openmetadata-restore \
-	platform-env
+	platform-env airflow-logs airflow-status airflow-restart
 
 ##@ OpenMetadata
 platform-setup: ## Run the setup wizard: ports, images, Kerberos; generates secrets (NONINTERACTIVE=1 for CI)
@@ -23,17 +24,26 @@ platform-start: openmetadata-start ## Start the always-on platform (OpenMetadata
 platform-stop: ## Stop the whole platform stack (data volumes are kept)
 	@$(PLATFORM_COMPOSE) down
 
-openmetadata-start: platform-env ## Start OpenMetadata, store the ingestion-bot token in .env, print URL and login
+platform-status: ## Containers, then server, search, database and Kerberos sidecar (waiting for a ticket is not a failure)
+	@$(PLATFORM_COMPOSE) ps
+	@$(PLATFORM) status
+
+platform-preflight: platform-env ## Before start: bind address, free ports, Kerberos directory; names the setting to change
+	@$(PLATFORM) preflight
+
+openmetadata-start: platform-preflight ## Start OpenMetadata, store the ingestion-bot token in .env, print URL and login
+	@echo "Starting the platform containers (docker compose up --wait: the first start pulls images and migrates, up to ~10 min)..."
 	@$(PLATFORM_COMPOSE) up -d --wait
-	@$(PLATFORM) bot-token --wait 180
+	@$(PLATFORM) bot-token --wait 300
+	@# The Airflow containers read the bot token from .env: recreate the ones it changed.
+	@$(PLATFORM_COMPOSE) up -d --wait $(AIRFLOW_SERVICES)
+	@$(PLATFORM) status
 	@$(PLATFORM) login-info
 
 openmetadata-stop: ## Stop the OpenMetadata server and search (shared PostgreSQL keeps running)
 	@$(PLATFORM_COMPOSE) stop $(OPENMETADATA_SERVICES)
 
-openmetadata-status: ## Containers plus server, search and database health
-	@$(PLATFORM_COMPOSE) ps
-	@$(PLATFORM) health
+openmetadata-status: platform-status ## Same as platform-status
 
 openmetadata-logs: ## Follow the OpenMetadata logs (SERVICE=<name> for one service)
 	@$(PLATFORM_COMPOSE) logs -f --tail=200 $(SERVICE)
@@ -51,3 +61,14 @@ openmetadata-backup: ## pg_dump openmetadata_db to platform-bootstrap/backups/op
 openmetadata-restore: ## Restore BACKUP=<file> into openmetadata_db and reindex search (asks; FORCE=1 skips)
 	@test -n "$(BACKUP)" || { echo "error: BACKUP=<file> is required (see platform-bootstrap/backups/)" >&2; exit 2; }
 	@FORCE=$(FORCE) PLATFORM_PYTHON=$(PLATFORM_PY) bash $(PLATFORM_DIR)/scripts/restore.sh "$(BACKUP)"
+
+##@ Airflow
+airflow-status: ## The platform Airflow: its containers, health, managed APIs and the server's pipeline client
+	@$(PLATFORM_COMPOSE) ps $(AIRFLOW_SERVICES) airflow-init airflow-db-setup pagila-loader
+	@$(PLATFORM) status
+
+airflow-logs: ## Follow the platform Airflow's logs (SERVICE=<one of its services> for one)
+	@$(PLATFORM_COMPOSE) logs -f --tail=200 $(or $(SERVICE),$(AIRFLOW_SERVICES))
+
+airflow-restart: ## Restart the Airflow processes (e.g. after changing dags/ or a plugin)
+	@$(PLATFORM_COMPOSE) restart $(AIRFLOW_SERVICES)

@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""Probes behind test-openmetadata-krb.sh; each prints one detail line, exit 0 = pass.
+"""Probes behind test-openmetadata-krb.sh and check-kerberos.sh; each prints one detail line, exit 0 = pass.
 
-  status <status.json> [max_age_s]  the sidecar's status is fresh; prints principal/expiry/last copy
+  status <status.json> [max_age_s]  the sidecar's status is fresh and it can write; prints its state
+  ticket [ccache]                   the preflight on a cache (default $KRB5CCNAME): TGT, principal/realm,
+                                    lifetime margin; on failure the cause and its fix
   odbc-login                        pyodbc login with Trusted_Connection (KRB_MSSQL_* env)
   harvest-check                     preflight + OpenMetadata's own MSSQL engine runs SELECT 1
-Environment: KRB_MSSQL_HOST_PORT, KRB_MSSQL_DATABASE (master), KRB_MSSQL_DRIVER
-(ODBC Driver 18 for SQL Server), KRB_MSSQL_ENCRYPT (yes), KRB_MSSQL_TRUST_CERT (no),
-KRB_MSSQL_SPN (unset). No secrets are read or printed.
+
+The script can be fed on stdin (`python3 - status ...`), so it runs inside a container that
+does not have this file. Environment: KRB5_PRINCIPAL / KRB5_REALM (expected principal and
+realm, "" = any), KRB_MIN_LIFETIME_SECONDS (600: the operators' default margin),
+KRB_MSSQL_HOST_PORT, KRB_MSSQL_DATABASE (master), KRB_MSSQL_DRIVER (ODBC Driver 18 for SQL
+Server), KRB_MSSQL_ENCRYPT (yes), KRB_MSSQL_TRUST_CERT (no), KRB_MSSQL_SPN (unset). No
+secrets are read or printed.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import time
 
 
 def _config() -> dict:
-    from openmetadata_platform.kerberos.mssql_odbc import (
+    from openmetadata_platform.sources.mssql import (
         mssql_kerberos_service_connection,
     )
 
@@ -40,21 +46,43 @@ def status(path: str, max_age: str | None = None) -> int:
         print(f"no readable status file {path} ({exc.__class__.__name__}): is developer-kerberos-service up?")
         return 1
     age = time.time() - float(data.get("last_check_epoch", 0))
-    limit = float(max_age) if max_age else 2 * float(data.get("interval_seconds", 300)) + 30
+    limit = float(max_age) if max_age else 2 * float(data.get("interval_seconds", 5)) + 30
     detail = (
-        f"principal={data.get('principal')} expires={data.get('expires_at')} "
+        f"state={data.get('state')} principal={data.get('principal')} expires={data.get('expires_at')} "
         f"last_copy={data.get('last_copy')} last_error={data.get('last_error')}"
     )
     if age > limit:
         print(f"status is {int(age)}s old (limit {int(limit)}s): sidecar not running? {detail}")
         return 1
+    if data.get("write_error"):
+        print(f"the sidecar runs but cannot write: {data['write_error']}")
+        return 1
     print(f"updated {int(age)}s ago; {detail}")
+    return 0
+
+
+def ticket(ccache: str | None = None) -> int:
+    from openmetadata_platform.kerberos.preflight import (
+        KerberosPreflightError,
+        check_kerberos_ticket,
+    )
+
+    margin = int(os.environ.get("KRB_MIN_LIFETIME_SECONDS") or 600)
+    try:
+        info = check_kerberos_ticket(ccache, min_lifetime_seconds=margin)
+    except KerberosPreflightError as exc:
+        print(f"[{exc.cause}] {exc}")
+        return 1
+    print(
+        f"principal={info.principal} expires={info.expires_at:%Y-%m-%d %H:%M:%S}Z "
+        f"(TGT, {info.lifetime_seconds // 60} min left, margin {margin // 60} min) cache={info.cache}"
+    )
     return 0
 
 
 def odbc_login() -> int:
     import pyodbc
-    from openmetadata_platform.kerberos.mssql_odbc import odbc_connection_string
+    from openmetadata_platform.sources.mssql import odbc_connection_string
 
     connection_string = odbc_connection_string(_config())
     try:
@@ -74,9 +102,9 @@ def harvest_check() -> int:
     )
 
     try:
-        ticket = check_kerberos_ticket()
+        info = check_kerberos_ticket(min_lifetime_seconds=int(os.environ.get("KRB_MIN_LIFETIME_SECONDS") or 600))
     except KerberosPreflightError as exc:
-        print(str(exc))
+        print(f"[{exc.cause}] {exc}")
         return 1
     from metadata.generated.schema.entity.services.connections.database.mssqlConnection import (
         MssqlConnection,
@@ -91,12 +119,12 @@ def harvest_check() -> int:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1")).scalar()
     except Exception as exc:  # noqa: BLE001 - report any driver failure as the step's result
-        print(f"preflight ok ({ticket.principal}) but OpenMetadata's engine failed: {exc.__class__.__name__}: {exc}")
+        print(f"preflight ok ({info.principal}) but OpenMetadata's engine failed: {exc.__class__.__name__}: {exc}")
         return 1
     finally:
         engine.dispose()
     print(
-        f"connection test only: preflight ok ({ticket.principal} until {ticket.expires_at:%Y-%m-%d %H:%M}Z), "
+        f"connection test only: preflight ok ({info.principal} until {info.expires_at:%Y-%m-%d %H:%M}Z), "
         "OpenMetadata MSSQL engine ran SELECT 1"
     )
     return 0
@@ -106,9 +134,11 @@ if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command == "status" and len(sys.argv) >= 3:
         sys.exit(status(*sys.argv[2:4]))
+    if command == "ticket":
+        sys.exit(ticket(sys.argv[2] if len(sys.argv) > 2 else None))
     if command == "odbc-login":
         sys.exit(odbc_login())
     if command == "harvest-check":
         sys.exit(harvest_check())
-    print(__doc__, file=sys.stderr)
+    print(__doc__ or "usage: krb_probe.py status|ticket|odbc-login|harvest-check", file=sys.stderr)
     sys.exit(2)

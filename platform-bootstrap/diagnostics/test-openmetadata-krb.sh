@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Kerberos path check, step by step: sidecar -> shared cache -> consumer -> SQL Server -> harvest.
-# One PASS/FAIL/SKIP line per step; exit status = number of failed steps.
-# Run where the shared volume is mounted (e.g. `docker compose exec airflow-worker bash ...`),
-# or set KRB_EXEC to a prefix that runs the consumer-side probes there.
+# One PASS/FAIL/SKIP line per step, each failure with its cause and fix; exit status = number
+# of failed steps.
+#
+# Two modes, same paths (the consumer's, /krb5/cache/... by default):
+#   - where the shared volume is mounted (inside a consumer container, or a test): run as is;
+#   - from the host: KRB_EXEC="docker compose exec -T airflow-worker" runs every probe in that
+#     container. The probe script is streamed to the container's python on stdin, so the
+#     container needs the provider installed, not this repository.
 #
 # Environment (defaults in brackets):
-#   KRB_STATUS_FILE      sidecar status          [/krb5/cache/status.json]
-#   KRB_SHARED_CACHE     shared ticket cache     [/krb5/cache/krb5cc]
-#   KRB_STATUS_MAX_AGE   max status age, s       [2*interval+30, from the status]
-#   KRB_CONSUMER_CCNAME  consumer's KRB5CCNAME   [$KRB5CCNAME, else FILE:$KRB_SHARED_CACHE]
-#   KRB_EXEC             command prefix for consumer probes (e.g. "docker compose exec -T airflow-worker") []
-#   KRB_PYTHON           python with the provider installed [python3]
+#   KRB_STATUS_FILE      sidecar status (consumer's path)    [/krb5/cache/status.json]
+#   KRB_SHARED_CACHE     shared ticket cache (consumer's path) [/krb5/cache/krb5cc]
+#   KRB_STATUS_MAX_AGE   max status age, s                   [2*interval+30, from the status]
+#   KRB_CONSUMER_CCNAME  consumer's KRB5CCNAME               [$KRB5CCNAME, else FILE:$KRB_SHARED_CACHE]
+#   KRB_EXEC             command prefix running the probes in the consumer []
+#   KRB_PYTHON           python with the provider installed  [python3]
+#   KRB_MIN_LIFETIME_SECONDS  lifetime the ticket must still have [600, the operators' default]
+#   KRB5_PRINCIPAL / KRB5_REALM  expected principal and realm [unset: any]
 #   KRB_MSSQL_HOST_PORT  SQL Server host:port; unset = SQL steps SKIP
 #   KRB_MSSQL_DATABASE / KRB_MSSQL_DRIVER / KRB_MSSQL_ENCRYPT / KRB_MSSQL_TRUST_CERT / KRB_MSSQL_SPN
 set -uo pipefail   # no -e: every step runs and is counted
@@ -30,29 +37,40 @@ report() {  # report <PASS|FAIL|SKIP> <step> <detail>
     return 0
 }
 
-# 1. sidecar running: its status file is fresh
-if out="$("${EXEC[@]}" "$PY" "$PROBE" status "$STATUS_FILE" ${KRB_STATUS_MAX_AGE:-} 2>&1)"; then
+# Run the probe where the consumer runs: locally, or through KRB_EXEC with the script on stdin
+# (a host path means nothing inside the container). The settings it reads go along explicitly.
+probe() {  # probe <KRB5CCNAME> <probe args...>
+    local ccname="$1"
+    shift
+    "${EXEC[@]}" env KRB5CCNAME="$ccname" \
+        KRB5_PRINCIPAL="${KRB5_PRINCIPAL:-}" KRB5_REALM="${KRB5_REALM:-}" \
+        KRB_MIN_LIFETIME_SECONDS="${KRB_MIN_LIFETIME_SECONDS:-600}" \
+        KRB_MSSQL_HOST_PORT="${KRB_MSSQL_HOST_PORT:-}" KRB_MSSQL_DATABASE="${KRB_MSSQL_DATABASE:-master}" \
+        KRB_MSSQL_DRIVER="${KRB_MSSQL_DRIVER:-ODBC Driver 18 for SQL Server}" \
+        KRB_MSSQL_ENCRYPT="${KRB_MSSQL_ENCRYPT:-yes}" KRB_MSSQL_TRUST_CERT="${KRB_MSSQL_TRUST_CERT:-no}" \
+        KRB_MSSQL_SPN="${KRB_MSSQL_SPN:-}" \
+        "$PY" - "$@" < "$PROBE" 2>&1
+}
+
+# 1. sidecar running and able to write: its status file is fresh and has no write error
+if out="$(probe "$CONSUMER_CCNAME" status "$STATUS_FILE" ${KRB_STATUS_MAX_AGE:-})"; then
     report PASS "sidecar status fresh" "$out"
 else
     report FAIL "sidecar status fresh" "$out"
 fi
 
-# 2. shared cache present and holding a valid TGT
-if ! "${EXEC[@]}" test -f "$SHARED_CACHE"; then
-    report FAIL "shared cache valid" "$SHARED_CACHE missing: is the sidecar up and has the host run kinit?"
-elif "${EXEC[@]}" klist -s -c "FILE:$SHARED_CACHE" 2>/dev/null; then
-    who="$("${EXEC[@]}" klist -c "FILE:$SHARED_CACHE" 2>/dev/null | sed -n 's/^Default principal: //p')"
-    until="$("${EXEC[@]}" klist -c "FILE:$SHARED_CACHE" 2>/dev/null | awk '/krbtgt\//{print $3" "$4; exit}')"
-    report PASS "shared cache valid" "principal=$who expires=$until"
+# 2. the shared copy: present, readable here, a TGT of the expected principal, enough lifetime
+if out="$(probe "FILE:$SHARED_CACHE" ticket "FILE:$SHARED_CACHE")"; then
+    report PASS "shared cache valid" "$out"
 else
-    report FAIL "shared cache valid" "$SHARED_CACHE holds no valid TGT (expired or empty): run kinit on the host"
+    report FAIL "shared cache valid" "$out"
 fi
 
 # 3. the consumer sees it through its own KRB5CCNAME
-if "${EXEC[@]}" env KRB5CCNAME="$CONSUMER_CCNAME" klist -s 2>/dev/null; then
-    report PASS "consumer sees the ticket" "klist -s ok with KRB5CCNAME=$CONSUMER_CCNAME"
+if out="$(probe "$CONSUMER_CCNAME" ticket)"; then
+    report PASS "consumer sees the ticket" "KRB5CCNAME=$CONSUMER_CCNAME: $out"
 else
-    report FAIL "consumer sees the ticket" "klist -s fails with KRB5CCNAME=$CONSUMER_CCNAME (mount/permissions/group?)"
+    report FAIL "consumer sees the ticket" "KRB5CCNAME=$CONSUMER_CCNAME: $out"
 fi
 
 # 4 + 5. SQL Server login (pyodbc, Trusted_Connection) and the harvest dry check
@@ -60,12 +78,12 @@ if [[ -z "${KRB_MSSQL_HOST_PORT:-}" ]]; then
     report SKIP "SQL Server Kerberos login" "KRB_MSSQL_HOST_PORT not set"
     report SKIP "harvest dry check" "KRB_MSSQL_HOST_PORT not set"
 else
-    if out="$("${EXEC[@]}" env KRB5CCNAME="$CONSUMER_CCNAME" "$PY" "$PROBE" odbc-login 2>&1)"; then
+    if out="$(probe "$CONSUMER_CCNAME" odbc-login)"; then
         report PASS "SQL Server Kerberos login" "$out"
     else
         report FAIL "SQL Server Kerberos login" "$(tail -n 3 <<< "$out" | tr '\n' ' ')"
     fi
-    if out="$("${EXEC[@]}" env KRB5CCNAME="$CONSUMER_CCNAME" "$PY" "$PROBE" harvest-check 2>&1)"; then
+    if out="$(probe "$CONSUMER_CCNAME" harvest-check)"; then
         report PASS "harvest dry check" "$(tail -n 1 <<< "$out")"
     else
         report FAIL "harvest dry check" "$(tail -n 3 <<< "$out" | tr '\n' ' ')"

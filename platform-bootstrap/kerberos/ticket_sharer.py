@@ -1,32 +1,48 @@
 #!/usr/bin/env python3
 """Share the developer's Kerberos ticket cache with the platform containers.
 
-Every ``--interval`` seconds (default 300) read the host's FILE ticket cache (mounted
-read-only), and if it holds an unexpired TGT, copy it into the shared volume atomically
-(temp file in the same directory, fsync, rename) with mode 0640 and a configurable group,
-so consumers never see a torn file and nobody else can read it. A small JSON status file
-(principal, expiry, last check/copy, last error) feeds the healthcheck and the diagnostics.
-When the source is missing, empty, expired or has no TGT the last good copy is kept and the
-status says so. Principal and expiry are logged; ticket bytes never are.
+The host DIRECTORY holding the cache is mounted read-only at ``--source-dir`` (``/host-krb5``)
+and the cache is found there by name (``KRB5_HOST_CCACHE_NAME``). A directory, not the file:
+MIT ``kinit`` and ``kinit -R`` replace the cache (new file, rename), and a single-file bind
+mount would keep showing the old, unlinked inode forever.
+
+Every ``--interval`` seconds (default 5) the sidecar stats the cache by path; only when its
+inode, mtime or size changed (or the shared copy was touched) does it read and validate the
+bytes. If they hold an unexpired TGT of the expected principal it copies them into the shared
+volume atomically (temp file in the same directory, fsync, rename), mode 0640, group
+``KRB5_SHARE_GID``, so consumers never see a torn file and nobody else can read it.
+
+Every cycle, failed or not, ends in a JSON status file (state, principal, expiry, last check,
+last copy, last error, write error) that feeds the healthcheck and the diagnostics. When the
+status file itself cannot be written, a fallback copy goes to the container's /tmp so the
+healthcheck can still say why. When the source is missing, expired, of another principal or
+has no TGT, the last good copy is kept and the status says so. Principal and expiry are
+logged; ticket bytes never are.
 
 Validation reads the cache bytes itself (the MIT FILE ccache format, stdlib only) instead of
 running ``klist -s`` or python-gssapi on the path: the bytes that are checked are exactly the
 bytes that get written, so a ``kinit`` rewriting the host cache between "check" and "copy"
 cannot slip a half-written or different cache through, and the image needs nothing but Python.
 
+Settings (same names as ``platform-bootstrap/.env``): ``KRB5_HOST_CCACHE_DIR`` (host path of
+the mounted directory, for messages), ``KRB5_HOST_CCACHE_NAME``, ``KRB5_SHARE_GID``,
+``KRB5_SHARE_INTERVAL_SECONDS``, ``KRB5_PRINCIPAL``, ``KRB5_REALM``; each also a flag.
+
 Exit codes: ``--once`` 0 if the shared copy is valid after the run, 1 otherwise;
-``--healthcheck`` 0 healthy, 1 unhealthy (reason on stdout); 2 bad arguments.
-Stdlib only; Python >= 3.9.
+``--healthcheck`` 0 healthy or waiting for a ticket, 1 unhealthy (reason on stdout);
+2 bad arguments. Stdlib only; Python >= 3.11.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import json
 import logging
 import os
 import signal
+import stat
 import struct
 import sys
 import tempfile
@@ -35,12 +51,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 LOG = logging.getLogger("ticket-sharer")
-STATUS_VERSION = 1
+STATUS_VERSION = 2
+DEFAULT_INTERVAL = 5.0
 NON_FILE_HINT = (
     "Only FILE: credential caches can be shared. Your cache is {kind}. On the host run "
-    "`export KRB5CCNAME=FILE:$HOME/.krb5cc_platform && kinit you@REALM` (or set "
-    "`default_ccache_name = FILE:/tmp/krb5cc_%{{uid}}` in krb5.conf) and point the sidecar's "
-    "host mount (HOST_KRB5CCNAME) at that file."
+    "`export KRB5CCNAME=FILE:{host_path} && kinit {who}` (or set `default_ccache_name = "
+    "FILE:{host_path}` in krb5.conf), then `make kerberos-check`."
 )
 
 
@@ -131,35 +147,109 @@ def _cache_type(name: str) -> str:
     return head.split(":", 1)[0].upper() if ":" in head else "FILE"
 
 
-def _atomic_write(path: Path, data: bytes, mode: int, gid: int | None) -> None:
-    """Write ``data`` to ``path`` so readers see the old or the new file, never a mix."""
-    fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=f".{path.name}.")
+def _ids() -> str:
+    groups = sorted(set(os.getgroups()) - {os.getegid()})
+    extra = f" (also groups {', '.join(map(str, groups))})" if groups else ""
+    return f"uid {os.geteuid()}, gid {os.getegid()}{extra}"
+
+
+def _owner(path: Path) -> str:
     try:
-        # Permissions before content: the bytes are never readable with mkstemp's defaults
-        # by anyone else, and never world-readable.
-        if gid is not None:
-            os.fchown(fd, -1, gid)
-        os.fchmod(fd, mode)
+        st = path.stat()
+    except OSError:
+        return "owner unknown"
+    return f"owned by uid {st.st_uid}, gid {st.st_gid}, mode {stat.S_IMODE(st.st_mode):04o}"
+
+
+def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What changes when kinit rewrites or replaces a file: device, inode, mtime, size."""
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class WriteFailure(Exception):
+    """Writing the shared copy failed; the message says which step, why and what to do."""
+
+
+def _atomic_write(path: Path, data: bytes, mode: int, gid: int | None, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` so readers see the old or the new file, never a mix.
+
+    Raises:
+        WriteFailure: a step failed (create the temp file, set the group, write, rename).
+    """
+    step = f"create a file in {path.parent}"
+    try:
+        fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=f".{path.name}.")
+    except OSError as exc:
+        raise WriteFailure(_explain(exc, step, path)) from None
+    try:
         with os.fdopen(fd, "wb") as fh:
+            # Permissions before content: the bytes are never readable by anyone else.
+            if gid is not None and os.fstat(fh.fileno()).st_gid != gid:
+                step = f"give {path.name} group {gid}"
+                os.fchown(fh.fileno(), -1, gid)
+            step = f"write {path}"
+            os.fchmod(fh.fileno(), mode)
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
+        step = f"rename the new copy onto {path}"
         os.replace(tmp, path)
-    except BaseException:
+    except OSError as exc:
         try:
             os.unlink(tmp)
-        except FileNotFoundError:
+        except OSError:
             pass
-        raise
-    dir_fd = os.open(str(path.parent), os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # make the rename durable
-    finally:
-        os.close(dir_fd)
+        raise WriteFailure(_explain(exc, step, path, gid)) from None
+    if durable:
+        dir_fd = os.open(str(path.parent), os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # make the rename durable
+        finally:
+            os.close(dir_fd)
+
+
+def _explain(exc: OSError, step: str, path: Path, gid: int | None = None) -> str:
+    """One sentence per write failure cause, with its fix."""
+    base = f"cannot {step}: {exc.strerror or exc}"
+    if exc.errno == errno.EPERM and gid is not None and "group" in step:
+        return (
+            f"{base}. The sidecar runs as {_ids()} and can only hand files to its own groups: run it "
+            f'with group {gid} (compose: user: "${{KRB5_HOST_UID}}:${{KRB5_SHARE_GID}}", written by '
+            "`./platform setup`) or as root"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f"{base}. The sidecar runs as {_ids()}; {path.parent} is {_owner(path.parent)}. If the "
+            "volume was made by an older image: `docker compose rm -sf developer-kerberos-service && "
+            "docker volume rm platform_kerberos_cache`, then start the platform again"
+        )
+    if exc.errno == errno.EROFS:
+        return f"{base}. {path.parent} is mounted read-only: mount the platform_kerberos_cache volume read-write here"
+    if exc.errno == errno.ENOSPC:
+        return f"{base}. The shared volume is full: free space on the Docker host"
+    return base
+
+
+def _fallback_status(status_path: Path) -> Path:
+    """Where the status goes when ``status_path`` cannot be written (same for writer and healthcheck)."""
+    digest = hashlib.sha256(str(status_path).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"ticket-sharer-status-{digest}.json"
 
 
 class Sharer:
-    """One source cache, one shared copy, one status file. See the module docstring."""
+    """One source cache, one shared copy, one status file. See the module docstring.
+
+    Args:
+        source: the cache as seen here: a path (``/host-krb5/krb5cc``) or a non-FILE name.
+        dest: the shared copy (``/krb5/cache/krb5cc``).
+        status: the status JSON path.
+        interval: seconds between cycles.
+        mode / gid: file mode and group of the copy (gid None = the process's group).
+        warn_before: seconds before expiry at which the status carries a warning.
+        host_path: the cache's path on the host, for messages (None = unknown).
+        principal / realm: the expected principal (``alice`` or ``alice@REALM``) and realm; "" = any.
+    """
 
     def __init__(
         self,
@@ -170,16 +260,27 @@ class Sharer:
         mode: int,
         gid: int | None,
         warn_before: float,
-        host_ccname: str | None = None,
+        host_path: str | None = None,
+        principal: str = "",
+        realm: str = "",
     ) -> None:
         self.source_name, self.dest, self.status_path = source, dest, status
         self.interval, self.mode, self.gid, self.warn_before = interval, mode, gid, warn_before
-        self.host_ccname = host_ccname
+        self.host_path = host_path
+        self.expected_principal, self.expected_realm = principal, realm
+        if "@" in principal and not realm:
+            self.expected_realm = principal.rsplit("@", 1)[1]
+        self.fallback_path = _fallback_status(status)
         self.last_copy: float | None = None
         self.copies = 0
+        self.reads = 0
         self.shared: dict | None = None
+        self._source_sig: tuple | None = None
+        self._source_result: tuple | None = None  # (state, info, error) of the bytes behind _source_sig
+        self._dest_sig: tuple | None = None
         self._load_existing()
 
+    # -- start-up -------------------------------------------------------------------------
     def _load_existing(self) -> None:
         """Adopt a copy left by a previous run (restart keeps the shared ticket usable)."""
         try:
@@ -193,96 +294,216 @@ class Sharer:
         except (OSError, ValueError, TypeError):
             pass
 
-    def _read_source(self) -> tuple[str, bytes | None, str | None]:
-        """Return (state, bytes, error) for the source cache."""
+    # -- messages -------------------------------------------------------------------------
+    def _who(self, realm: str | None = None) -> str:
+        """The principal to kinit as: the expected one, its realm filled in from ``realm`` if unset."""
+        principal = self.expected_principal or "you"
+        if "@" not in principal:
+            principal += "@" + (self.expected_realm or realm or "REALM")
+        return principal
+
+    def _host(self) -> str:
+        return self.host_path or "<KRB5_HOST_CCACHE_DIR>/<KRB5_HOST_CCACHE_NAME>"
+
+    def _kinit(self) -> str:
+        return f"on the host run `kinit -c FILE:{self._host()} {self._who()}`"
+
+    # -- one cycle ------------------------------------------------------------------------
+    def _stat_source(self) -> tuple[str, os.stat_result | None, str | None]:
+        """Return (state, stat, error) for the source path without reading it."""
         kind = _cache_type(self.source_name)
         if kind != "FILE":
-            return "not_file", None, NON_FILE_HINT.format(kind=f"{kind}: ({self.source_name})")
+            hint = NON_FILE_HINT.format(kind=f"{kind}: ({self.source_name})", host_path=self._host(), who=self._who())
+            return "not_file", None, hint
         path = Path(self.source_name.removeprefix("FILE:"))
-        state, data, error = "present", None, None
-        if path.is_dir():
-            state, error = (
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            if not path.parent.is_dir():
+                return (
+                    "missing_dir",
+                    None,
+                    (
+                        f"{path.parent} is not mounted: the host directory of the cache is missing. Set it with "
+                        "`./platform setup -y --kerberos --kerberos-ccache /path/to/cache-file` "
+                        "(KRB5_HOST_CCACHE_DIR), create it on the host (`mkdir -p -m 700 DIR`), then "
+                        "`docker compose up -d developer-kerberos-service`"
+                    ),
+                )
+            return (
                 "missing",
+                None,
                 (
-                    f"source {path} is a directory: the host cache file did not exist when the "
-                    "container started (Docker created a directory). Run kinit on the host, "
-                    "then restart the sidecar."
+                    f"no ticket cache {path} yet (host: {self._host()}): {self._kinit()} (or "
+                    f"`export KRB5CCNAME=FILE:{self._host()}` so every kinit writes there; if `klist` on the "
+                    "host shows a KEYRING: or KCM: cache, kinit is writing elsewhere)"
                 ),
             )
-        else:
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
-                state, error = "missing", f"source cache {path} does not exist: run kinit on the host"
-            except OSError as exc:
-                state, error = "unreadable", f"cannot read source cache {path}: {exc.strerror}"
-            else:
-                if not data:
-                    state, data, error = "empty", None, f"source cache {path} is empty: run kinit on the host"
-        host_kind = _cache_type(self.host_ccname or "")
-        if error and host_kind != "FILE":
-            # The mounted file is not where the host keeps tickets: say how to fix that.
-            error += ". " + NON_FILE_HINT.format(kind=f"{host_kind}: (host KRB5CCNAME={self.host_ccname})")
-        return state, data, error
+        except PermissionError as exc:
+            return "unreadable", None, self._no_access(path.parent, exc, "search (x)")
+        if stat.S_ISDIR(st.st_mode):
+            return (
+                "missing",
+                None,
+                (
+                    f"source {path} is a directory, not a ticket cache: remove it on the host "
+                    f"(`rmdir {self._host()}`, it was probably created by a single-file bind mount), then "
+                    f"{self._kinit()}"
+                ),
+            )
+        return "present", st, None
+
+    def _no_access(self, path: Path, exc: OSError, need: str) -> str:
+        return (
+            f"cannot read {path}: {exc.strerror}. The sidecar runs as {_ids()}; {path} is {_owner(path)} and "
+            f"needs {need} permission: the sidecar must run as the cache's owner (KRB5_HOST_UID, written by "
+            "`./platform setup` from the cache's owner) or as root"
+        )
+
+    def _judge(self, info: dict, now: float) -> tuple[str, str | None]:
+        """State and error of parsed source bytes at ``now``: valid, wrong_principal, no_tgt, expired."""
+        principal = info["principal"]
+        name, _, realm = principal.rpartition("@")
+        if self.expected_realm and realm != self.expected_realm:
+            return "wrong_principal", (
+                f"source cache holds a ticket of {principal}, realm {realm}, expected realm {self.expected_realm}"
+                + (f" ({self._who()})" if self.expected_principal else "")
+                + f": {self._kinit()}, or correct KRB5_REALM/KRB5_PRINCIPAL with `./platform setup`"
+            )
+        if self.expected_principal:
+            want = self.expected_principal.split("@", 1)[0]
+            if name != want:
+                who = self._who(realm)
+                return "wrong_principal", (
+                    f"source cache holds a ticket of {principal}, expected {who}: on the host run "
+                    f"`kinit -c FILE:{self._host()} {who}`, or correct KRB5_PRINCIPAL with `./platform setup`"
+                )
+        if info["tgt_expires"] is None:
+            return "no_tgt", (
+                f"source cache of {principal} holds no TGT (only service tickets, e.g. from `kinit -S` or "
+                f"`kvno`): {self._kinit()} (a plain kinit, no -S)"
+            )
+        if info["tgt_expires"] <= now:
+            return "expired", (
+                f"source TGT of {principal} expired at {_iso(info['tgt_expires'])}: on the host run "
+                f"`kinit -R -c FILE:{self._host()}` while it is renewable, else `kinit -c FILE:{self._host()} "
+                f"{self._who()}`"
+            )
+        return "valid", None
+
+    def _dest_changed(self) -> bool:
+        try:
+            return _signature(self.dest.stat()) != self._dest_sig
+        except OSError:
+            return True
+
+    def _check_source(self, now: float) -> tuple[str, dict | None, bytes | None, str | None]:
+        """Return (state, parsed info, bytes to share or None, error); reads only if the file changed."""
+        state, st, error = self._stat_source()
+        if st is None:
+            self._source_sig = self._source_result = None
+            return state, None, None, error
+        sig = _signature(st)
+        if sig == self._source_sig and self._source_result is not None:
+            state, info, error = self._source_result
+            if info is not None:
+                state, error = self._judge(info, now)
+            if state != "valid" or not self._dest_changed():
+                return state, info, None, error  # unchanged: nothing to read or copy
+            # A valid source whose shared copy vanished or was altered: read and copy again.
+        path = Path(self.source_name.removeprefix("FILE:"))
+        try:
+            data = path.read_bytes()
+        except PermissionError as exc:
+            return "unreadable", None, None, self._no_access(path, exc, "read (r)")
+        except OSError as exc:
+            return "unreadable", None, None, f"cannot read source cache {path}: {exc.strerror}"
+        self.reads += 1
+        if not data:
+            result = ("empty", None, f"source cache {path} is empty: {self._kinit()}")
+            self._source_sig, self._source_result = sig, result
+            return (*result[:2], None, result[2])
+        try:
+            info = _parse_ccache(data)
+        except CcacheFormatError as exc:
+            # A kinit in the middle of writing: do not remember, look again next cycle.
+            self._source_sig = self._source_result = None
+            return "unreadable", None, None, f"source cache is not usable: {exc}"
+        state, error = self._judge(info, now)
+        self._source_sig, self._source_result = sig, (state, info, error)
+        return state, info, data, error
 
     def run_once(self) -> bool:
-        """One cycle: validate, copy if changed, write status. Returns True if the shared copy is valid."""
+        """One cycle: check the source, copy if changed, write status. Returns True if the shared copy is valid.
+
+        Never raises for I/O problems: every failure ends up in the status file.
+        """
         now = time.time()
-        state, data, error = self._read_source()
-        source_info: dict = {"path": self.source_name, "state": state}
-        if data is not None:
-            try:
-                info = _parse_ccache(data)
-            except CcacheFormatError as exc:
-                state, error = "unreadable", f"source cache is not usable: {exc}"
-            else:
-                source_info.update(principal=info["principal"], expires_at=_iso(info["tgt_expires"]))
-                if info["tgt_expires"] is None:
-                    state, error = "no_tgt", f"source cache of {info['principal']} holds no TGT: run kinit on the host"
-                elif info["tgt_expires"] <= now:
-                    state = "expired"
-                    error = (
-                        f"source TGT of {info['principal']} expired at {_iso(info['tgt_expires'])}: "
-                        "run kinit on the host"
-                    )
-                else:
-                    state = "valid"
-                    self._copy_if_changed(data, info)
+        source_info: dict = {"path": self.source_name, "host_path": self.host_path}
+        error = write_error = None
+        try:
+            state, info, data, error = self._check_source(now)
             source_info["state"] = state
+            if info is not None:
+                source_info.update(principal=info["principal"], expires_at=_iso(info["tgt_expires"]))
+            if state == "valid" and data is not None:
+                self._copy_if_changed(data, info)
+        except WriteFailure as exc:
+            write_error = str(exc)
+            self._dest_sig = None
+        except Exception as exc:  # noqa: BLE001 - whatever happened, the status must say it
+            write_error = f"cycle failed: {type(exc).__name__}: {exc}"
+            self._dest_sig = None
         if error:
             LOG.error("%s%s", error, "; keeping the last good copy" if self.shared else "; nothing shared yet")
-        shared_valid = bool(self.shared and self.shared["tgt_expires"] and self.shared["tgt_expires"] > now)
+        if write_error:
+            LOG.error("%s", write_error)
+        shared_valid = bool(
+            self.shared and self.shared["tgt_expires"] and self.shared["tgt_expires"] > now and self.dest.exists()
+        )
         warning = None
         if shared_valid and self.shared["tgt_expires"] - now < self.warn_before:
             minutes = int((self.shared["tgt_expires"] - now) // 60)
             warning = (
                 f"shared TGT of {self.shared['principal']} expires in {minutes} min "
-                f"({_iso(self.shared['tgt_expires'])}): renew with kinit on the host"
+                f"({_iso(self.shared['tgt_expires'])}): renew with `kinit -R` on the host"
             )
             LOG.warning("%s", warning)
-        self._write_status(now, source_info, error, warning, shared_valid)
-        return shared_valid
+        self._write_status(now, source_info, error, write_error, warning, shared_valid)
+        return shared_valid and not write_error
 
     def _copy_if_changed(self, data: bytes, info: dict) -> None:
         try:
             current = self.dest.read_bytes()
         except OSError:
             current = None
-        if current is not None and hashlib.sha256(current).digest() == hashlib.sha256(data).digest():
-            self.shared = info
-            return
-        _atomic_write(self.dest, data, self.mode, self.gid)
-        self.shared, self.last_copy = info, time.time()
-        self.copies += 1
-        LOG.info("shared TGT of %s (expires %s) to %s", info["principal"], _iso(info["tgt_expires"]), self.dest)
+        if current != data:
+            _atomic_write(self.dest, data, self.mode, self.gid)
+            self.last_copy = time.time()
+            self.copies += 1
+            LOG.info("shared TGT of %s (expires %s) to %s", info["principal"], _iso(info["tgt_expires"]), self.dest)
+        self.shared = info
+        self._dest_sig = _signature(self.dest.stat())
 
-    def _write_status(self, now: float, source: dict, error: str | None, warning: str | None, valid: bool) -> None:
+    def _write_status(
+        self, now: float, source: dict, error: str | None, write_error: str | None, warning: str | None, valid: bool
+    ) -> None:
         shared = self.shared or {}
+        if write_error:
+            state = "failing"
+        elif valid:
+            state = "sharing"
+        else:
+            state = "waiting"
         status = {
             "status_version": STATUS_VERSION,
+            "state": state,
             "pid": os.getpid(),
+            "uid": os.geteuid(),
+            "gid": os.getegid(),
             "interval_seconds": self.interval,
             "principal": shared.get("principal"),
+            "expected_principal": self._who() if self.expected_principal or self.expected_realm else None,
             "expires_at": _iso(shared.get("tgt_expires")),
             "expires_at_epoch": shared.get("tgt_expires"),
             "shared_cache": str(self.dest),
@@ -291,13 +512,35 @@ class Sharer:
             "last_check_epoch": now,
             "last_copy": _iso(self.last_copy),
             "copies": self.copies,
+            "source_reads": self.reads,
             "last_error": error,
+            "write_error": write_error,
             "warning": warning,
-            "kept_last_good_copy": bool(error and self.shared),
+            "kept_last_good_copy": bool(error and valid),
             "source": source,
         }
         # Status holds no secret (principal and times): world-readable so any diagnostics can read it.
-        _atomic_write(self.status_path, (json.dumps(status, indent=2) + "\n").encode(), 0o644, self.gid)
+        # Not fsynced: it is rewritten every cycle and only its freshness matters.
+        try:
+            _atomic_write(self.status_path, self._json(status), 0o644, None, durable=False)
+        except WriteFailure as exc:
+            status["state"] = "failing"
+            status["write_error"] = "; ".join(filter(None, [write_error, f"status file: {exc}"]))
+            LOG.error("%s", status["write_error"])
+            try:
+                _atomic_write(self.fallback_path, self._json(status), 0o644, None, durable=False)
+            except WriteFailure as fallback_exc:
+                LOG.error("cannot write the fallback status either: %s", fallback_exc)
+        else:
+            if self.fallback_path.exists():
+                try:
+                    self.fallback_path.unlink()
+                except OSError:
+                    pass
+
+    @staticmethod
+    def _json(status: dict) -> bytes:
+        return (json.dumps(status, indent=2) + "\n").encode()
 
     def loop(self) -> None:
         stop = {"now": False}
@@ -308,83 +551,108 @@ class Sharer:
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         while not stop["now"]:
-            try:
-                self.run_once()
-            except OSError as exc:  # e.g. the shared volume is full or read-only: report, retry
-                LOG.error("cycle failed: %s", exc)
+            self.run_once()
             deadline = time.monotonic() + self.interval
             while not stop["now"] and time.monotonic() < deadline:
                 time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
         LOG.info("stopping")
 
 
+def _read_status(status_path: Path) -> tuple[dict | None, str | None]:
+    """The newest of the status file and its fallback; (None, why) when neither is readable."""
+    found, why = [], None
+    for path in (status_path, _fallback_status(status_path)):
+        try:
+            found.append(json.loads(path.read_text()))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as exc:
+            why = f"{path}: {exc.__class__.__name__}"
+    if not found:
+        return None, why or f"no status file {status_path} yet"
+    return max(found, key=lambda s: float(s.get("last_check_epoch", 0))), None
+
+
 def healthcheck(status_path: Path, max_age: float | None) -> int:
-    """Return 0 if the status is fresh and the shared TGT is unexpired; print why not."""
-    try:
-        status = json.loads(status_path.read_text())
-    except (OSError, ValueError) as exc:
-        print(f"unhealthy: no readable status file {status_path} ({exc.__class__.__name__})")
+    """Print one line, ``healthy:``/``waiting:``/``unhealthy:``; return 0 for the first two, 1 otherwise.
+
+    Waiting (no valid ticket yet, or it expired) is healthy for the container: the platform
+    must start before the developer's first kinit. Unhealthy means the sharer is broken: not
+    running (stale status) or unable to write.
+    """
+    status, why = _read_status(status_path)
+    if status is None:
+        print(f"unhealthy: {why}: the sharer has not completed a cycle")
         return 1
     now = time.time()
-    age_limit = max_age if max_age is not None else 2 * float(status.get("interval_seconds", 300)) + 30
+    age_limit = max_age if max_age is not None else 2 * float(status.get("interval_seconds", DEFAULT_INTERVAL)) + 30
     age = now - float(status.get("last_check_epoch", 0))
     if age > age_limit:
         print(f"unhealthy: status last updated {int(age)}s ago (limit {int(age_limit)}s): is the sharer running?")
         return 1
+    if status.get("write_error"):
+        print(f"unhealthy: {status['write_error']}")
+        return 1
     expires = status.get("expires_at_epoch")
     if not expires or expires <= now:
         reason = status.get("last_error") or "no ticket shared yet"
-        print(f"unhealthy: no valid shared TGT (expires_at={status.get('expires_at')}): {reason}")
-        return 1
-    print(f"healthy: {status.get('principal')} until {status.get('expires_at')}")
+        when = f" (shared TGT expired at {status.get('expires_at')})" if expires else ""
+        print(f"waiting: no valid ticket to share{when}: {reason}")
+        return 0
+    note = f"; host cache: {status['last_error']}" if status.get("last_error") else ""
+    print(f"healthy: {status.get('principal')} until {status.get('expires_at')}{note}")
     return 0
 
 
 def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
+    return os.environ.get(name) or default
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--source",
-        default=_env("TICKET_SHARER_SOURCE", "/host-krb5/krb5cc"),
-        help="host cache as mounted (FILE path) [env TICKET_SHARER_SOURCE]",
+        "--source-dir", default="/host-krb5", help="the host's cache directory as mounted (default /host-krb5)"
     )
     parser.add_argument(
-        "--dest", default=_env("TICKET_SHARER_DEST", "/krb5/cache/krb5cc"), help="shared copy [env TICKET_SHARER_DEST]"
+        "--source-name",
+        default=_env("KRB5_HOST_CCACHE_NAME", "krb5cc"),
+        help="cache file name inside --source-dir [env KRB5_HOST_CCACHE_NAME]",
     )
     parser.add_argument(
-        "--status-file",
-        default=os.environ.get("TICKET_SHARER_STATUS"),
-        help="status JSON (default: status.json next to --dest) [env TICKET_SHARER_STATUS]",
+        "--source", default=None, help="the cache as seen here (a path or KEYRING:/KCM: name); overrides the two above"
     )
+    parser.add_argument(
+        "--host-dir",
+        default=os.environ.get("KRB5_HOST_CCACHE_DIR") or None,
+        help="host path of --source-dir, for messages [env KRB5_HOST_CCACHE_DIR]",
+    )
+    parser.add_argument("--dest", default="/krb5/cache/krb5cc", help="shared copy (default /krb5/cache/krb5cc)")
+    parser.add_argument("--status-file", default=None, help="status JSON (default: status.json next to --dest)")
     parser.add_argument(
         "--interval",
         type=float,
-        default=float(_env("TICKET_SHARER_INTERVAL", "300")),
-        help="seconds between copies [env TICKET_SHARER_INTERVAL]",
+        default=float(_env("KRB5_SHARE_INTERVAL_SECONDS", str(DEFAULT_INTERVAL))),
+        help=f"seconds between checks (default {DEFAULT_INTERVAL:g}) [env KRB5_SHARE_INTERVAL_SECONDS]",
     )
     parser.add_argument(
         "--gid",
-        default=os.environ.get("TICKET_SHARER_GID") or None,
-        help="group owning the copy (number) [env TICKET_SHARER_GID]; default: process group",
+        default=os.environ.get("KRB5_SHARE_GID") or None,
+        help="group owning the copy (number) [env KRB5_SHARE_GID]; default: the process group",
     )
-    parser.add_argument(
-        "--mode",
-        default=_env("TICKET_SHARER_MODE", "0640"),
-        help="octal file mode of the copy [env TICKET_SHARER_MODE]",
-    )
+    parser.add_argument("--mode", default="0640", help="octal file mode of the copy (default 0640)")
     parser.add_argument(
         "--warn-before",
         type=float,
-        default=float(_env("TICKET_SHARER_WARN_BEFORE", "3600")),
-        help="warn when the TGT expires within this many seconds [env TICKET_SHARER_WARN_BEFORE]",
+        default=3600.0,
+        help="warn when the TGT expires within this many seconds (default 3600)",
     )
     parser.add_argument(
-        "--host-ccname",
-        default=os.environ.get("HOST_KRB5CCNAME") or None,
-        help="the host's KRB5CCNAME, to explain KEYRING:/KCM: caches [env HOST_KRB5CCNAME]",
+        "--principal",
+        default=os.environ.get("KRB5_PRINCIPAL", ""),
+        help="share only tickets of this principal (alice or alice@REALM) [env KRB5_PRINCIPAL]",
+    )
+    parser.add_argument(
+        "--realm", default=os.environ.get("KRB5_REALM", ""), help="share only tickets of this realm [env KRB5_REALM]"
     )
     parser.add_argument(
         "--max-status-age",
@@ -408,6 +676,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if not str(args.gid).isdigit():
             parser.error(f"--gid: expected a numeric group id, got {args.gid!r}")
         args.gid = int(args.gid)
+    if "/" in args.source_name or not args.source_name:
+        parser.error(f"--source-name: expected a file name without '/', got {args.source_name!r}")
+    if args.source is None:
+        args.source = str(Path(args.source_dir) / args.source_name)
+        args.host_path = f"{args.host_dir.rstrip('/')}/{args.source_name}" if args.host_dir else None
+    else:
+        args.host_path = f"{args.host_dir.rstrip('/')}/{Path(args.source).name}" if args.host_dir else None
     args.dest = Path(args.dest)
     args.status_file = Path(args.status_file) if args.status_file else args.dest.parent / "status.json"
     return args
@@ -420,19 +695,33 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.healthcheck:
         return healthcheck(args.status_file, args.max_status_age)
-    args.dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        args.dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        LOG.error("cannot create %s: %s", args.dest.parent, exc.strerror)
     sharer = Sharer(
-        args.source, args.dest, args.status_file, args.interval, args.mode, args.gid, args.warn_before, args.host_ccname
+        args.source,
+        args.dest,
+        args.status_file,
+        args.interval,
+        args.mode,
+        args.gid,
+        args.warn_before,
+        args.host_path,
+        args.principal,
+        args.realm,
     )
     if args.once:
         return 0 if sharer.run_once() else 1
     LOG.info(
-        "sharing %s -> %s every %ss (mode %s, gid %s)",
+        "sharing %s (host %s) -> %s every %ss (mode %s, gid %s, as %s)",
         args.source,
+        args.host_path or "unknown",
         args.dest,
         args.interval,
         oct(args.mode),
         args.gid if args.gid is not None else "unchanged",
+        _ids(),
     )
     sharer.loop()
     return 0

@@ -1,23 +1,24 @@
-"""Command line of ``platform-bootstrap/platform``: setup, bot-token, health, login-info."""
+"""Command line of ``platform-bootstrap/platform``: setup, preflight, bot-token, status, login-info."""
 
 from __future__ import annotations
 
 import copy
 import os
 import sys
-import time
 from pathlib import Path
 
 import click
 from rich.console import Console
 
 from . import health as health_mod
+from . import preflight as preflight_mod
 from .envfile import read_env, update_env_file
 from .omapi import (
     OpenMetadataApiError,
     airflow_connection_uri,
     fetch_ingestion_bot_token,
 )
+from .progress import wait_for
 from .settings import ConfigError, PlatformConfig
 from .wizard import ENV_NAME, apply_answers, load_previous, run_setup
 
@@ -25,14 +26,16 @@ DEFAULT_DIR = Path(__file__).resolve().parent.parent
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-# (answer key, CLI option, prompt text). Every option also reads PLATFORM_<OPTION> from the env.
+# (answer key, CLI option, prompt text or None = flag/env only). Every option also reads
+# PLATFORM_<OPTION> from the environment.
 _SETTINGS = [
     ("cluster_name", "cluster-name", "OpenMetadata cluster name"),
-    ("bind_address", "bind-address", "Address the published ports bind to"),
+    ("bind_address", "bind-address", "Address the published ports bind to (127.0.0.1, 0.0.0.0 or a host IP)"),
     ("ports.openmetadata", "openmetadata-port", "OpenMetadata UI/API port"),
     ("ports.openmetadata_admin", "openmetadata-admin-port", "OpenMetadata admin (health) port"),
     ("ports.postgres", "postgres-port", "PostgreSQL port"),
     ("ports.elasticsearch", "elasticsearch-port", "Elasticsearch port"),
+    ("ports.airflow", "airflow-port", "Platform Airflow api-server port"),
     ("elasticsearch_heap", "elasticsearch-heap", "Elasticsearch heap (e.g. 512m, 1g)"),
     ("images.postgres", "image-postgres", "PostgreSQL image"),
     ("images.elasticsearch", "image-elasticsearch", "Elasticsearch image"),
@@ -41,7 +44,9 @@ _SETTINGS = [
     ("kerberos.enabled", "kerberos", "Share your Kerberos ticket with containers?"),
     ("kerberos.realm", "kerberos-realm", "Kerberos realm"),
     ("kerberos.principal", "kerberos-principal", "Kerberos principal"),
-    ("kerberos.host_ccache", "kerberos-ccache", "Host Kerberos ticket cache file"),
+    ("kerberos.host_ccache", "kerberos-ccache", "Host Kerberos ticket cache file (its directory is mounted)"),
+    ("kerberos.share_gid", "kerberos-share-gid", "Group id of the containers using the ticket (0: apache/airflow)"),
+    ("kerberos.host_uid", "kerberos-host-uid", None),
 ]
 
 
@@ -61,6 +66,14 @@ def _fail(exc: Exception, code: int = 2) -> None:
     sys.exit(code)
 
 
+def _default_ccache() -> str:
+    """The host's FILE cache if KRB5CCNAME names one, else MIT's default ``/tmp/krb5cc_<uid>``."""
+    name = os.environ.get("KRB5CCNAME", "")
+    if name.startswith("FILE:") or name.startswith("/"):
+        return name.removeprefix("FILE:")
+    return f"/tmp/krb5cc_{os.getuid()}"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Set up and operate the always-on platform stack (OpenMetadata and friends)."""
@@ -69,6 +82,7 @@ def main() -> None:
 def _setup_options(func):
     for key, opt, text in reversed(_SETTINGS):
         envvar = "PLATFORM_" + opt.upper().replace("-", "_")
+        text = text or {"kerberos.host_uid": "uid the Kerberos sidecar runs as (default: the cache file's owner)"}[key]
         if key == "kerberos.enabled":
             func = click.option(
                 "--kerberos/--no-kerberos",
@@ -100,9 +114,18 @@ def _setup_options(func):
     show_default=True,
     help="Where platform-config.yaml, .env and secrets/ go.",
 )
+@click.option(
+    "--skip-port-check",
+    is_flag=True,
+    envvar="PLATFORM_SKIP_PORT_CHECK",
+    help="Do not test whether the (new) ports are free on the bind address.",
+)
 @_setup_options
-def setup(non_interactive: bool, base_dir: Path, **options) -> None:
-    """Write platform-config.yaml and .env (0600) with generated secrets; safe to re-run."""
+def setup(non_interactive: bool, base_dir: Path, skip_port_check: bool, **options) -> None:
+    """Write platform-config.yaml and .env (0600) with generated secrets; safe to re-run.
+
+    Everything is checked first (values, the bind address, free ports); nothing is written on error.
+    """
     answers = {k.replace("__", "."): v for k, v in options.items()}
     try:
         cfg, _ = load_previous(base_dir) if base_dir.is_dir() else (PlatformConfig(), {})
@@ -115,9 +138,10 @@ def setup(non_interactive: bool, base_dir: Path, **options) -> None:
                     "stdin", "expected a terminal for questions; use --non-interactive (or PLATFORM_NON_INTERACTIVE=1)"
                 )
             )
-        answers = _ask(cfg, answers)
+        first_run = not (base_dir / "platform-config.yaml").exists()
+        answers = _ask(cfg, answers, check_ports=not skip_port_check, first_run=first_run)
     try:
-        result = run_setup(base_dir, answers)
+        result = run_setup(base_dir, answers, check_ports=not skip_port_check)
     except ConfigError as exc:
         err.print("[yellow]Nothing was written.[/]")
         _fail(exc)
@@ -131,13 +155,32 @@ def setup(non_interactive: bool, base_dir: Path, **options) -> None:
         out.print("Kept the existing secrets.")
     if result.new_jwt_keys:
         out.print("Generated the server's JWT signing keys in secrets/jwt/.")
+    for finding in result.findings:
+        if finding.level != "ok":
+            err.print(f"[yellow]{finding.name}:[/] {finding.detail}")
 
 
-def _ask(cfg: PlatformConfig, answers: dict) -> dict:
-    """Prompt for every setting not given on the command line; re-ask until the field is valid."""
+def _machine_problem(trial: PlatformConfig, key: str, previous: PlatformConfig, check_ports: bool, first_run: bool):
+    """Why ``key``'s answer cannot work on this host (address not ours, port taken), or None."""
+    if key == "bind_address":
+        try:
+            preflight_mod.check_bind_address(trial.bind_address)
+        except ConfigError as exc:
+            return str(exc)
+    name = key.partition(".")[2]
+    if key.startswith("ports.") and check_ports:
+        changed = first_run or str(previous.ports.get(name)) != str(trial.ports[name])
+        if changed and preflight_mod.busy_ports(trial, [name]):
+            return f"{key}: expected a free port: {preflight_mod.port_problem(trial, name)}"
+    return None
+
+
+def _ask(cfg: PlatformConfig, answers: dict, check_ports: bool = True, first_run: bool = True) -> dict:
+    """Prompt for every setting not given on the command line; re-ask until the field is valid
+    and, for the address and the ports, usable on this host."""
     result = dict(answers)
     for key, _opt, text in _SETTINGS:
-        if result.get(key) is not None:
+        if result.get(key) is not None or text is None:
             continue
         if key.startswith("kerberos.") and key != "kerberos.enabled" and not result.get("kerberos.enabled"):
             continue
@@ -147,18 +190,68 @@ def _ask(cfg: PlatformConfig, answers: dict) -> dict:
                 value = click.confirm(text, default=bool(default))
             else:
                 if key == "kerberos.host_ccache" and not default:
-                    default = f"/tmp/krb5cc_{os.getuid()}"
+                    default = _default_ccache()
                 value = click.prompt(text, default=str(default) if default is not None else "", show_default=True)
             trial = copy.deepcopy(cfg)
             try:
                 apply_answers(trial, {**result, key: value}).validate()
             except ConfigError as exc:
-                if exc.field == key or exc.field == "ports":
+                if exc.field == key:
                     err.print(f"[red]{exc}[/]")
+                    continue
+            else:
+                problem = _machine_problem(trial, key, cfg, check_ports, first_run)
+                if problem:
+                    err.print(f"[red]{problem}[/]")
                     continue
             result[key] = value
             break
     return result
+
+
+def _load(base_dir: Path) -> tuple[PlatformConfig, dict[str, str]]:
+    env_path = base_dir / ENV_NAME
+    try:
+        cfg, env = load_previous(base_dir)
+    except ConfigError as exc:
+        _fail(exc)
+    if not env:
+        _fail(ConfigError(".env", f"{env_path} not found; run `platform setup` first"))
+    try:
+        cfg.validate()
+    except ConfigError as exc:
+        _fail(exc)
+    return cfg, env
+
+
+@main.command()
+@click.option("--dir", "base_dir", type=click.Path(path_type=Path), default=DEFAULT_DIR, show_default=True)
+@click.option("--project", default=None, help="Compose project whose own ports are not a clash (default from .env).")
+def preflight(base_dir: Path, project: str | None) -> None:
+    """Before `up`: the bind address is this host's, every port is free, the Kerberos directory exists.
+
+    Exit 1 with one line per problem, naming the setting and the fix; nothing is created.
+    """
+    cfg, env = _load(base_dir)
+    problems = []
+    try:
+        preflight_mod.check_bind_address(cfg.bind_address)
+    except ConfigError as exc:
+        problems.append(str(exc))
+    else:
+        project = project or env.get("COMPOSE_PROJECT_NAME") or "platform"
+        problems += [preflight_mod.port_problem(cfg, name) for name in preflight_mod.busy_ports(cfg, project=project)]
+    host_uid = env.get("KRB5_HOST_UID")
+    findings = preflight_mod.kerberos_findings(cfg, int(host_uid) if (host_uid or "").isdigit() else None)
+    problems += [f"kerberos: {f.detail}" for f in findings if f.level == "fail"]
+    for finding in findings:
+        if finding.level == "note":
+            out.print(f"[yellow]note:[/] kerberos: {finding.detail}")
+    if problems:
+        for problem in problems:
+            err.print(f"[bold red]error:[/] {problem}")
+        sys.exit(1)
+    out.print(f"preflight ok: {cfg.bind_address}, ports {', '.join(str(p) for p in cfg.ports.values())} free or ours")
 
 
 @main.command("bot-token")
@@ -167,26 +260,36 @@ def _ask(cfg: PlatformConfig, answers: dict) -> dict:
 @click.option(
     "--wait", "wait_seconds", default=0, type=int, help="Retry for this many seconds while the server starts."
 )
-def bot_token(base_dir: Path, url: str | None, wait_seconds: int) -> None:
+@click.option("--poll", default=5.0, type=float, show_default=True, help="Seconds between tries while waiting.")
+def bot_token(base_dir: Path, url: str | None, wait_seconds: int, poll: float) -> None:
     """Fetch the ingestion bot's JWT from the server and store it in .env for Airflow."""
     env_path = base_dir / ENV_NAME
     env = read_env(env_path)
     if not env:
         _fail(ConfigError(".env", f"{env_path} not found; run `platform setup` first"))
-    url = url or env.get("OPENMETADATA_HOST_PORT") or "http://localhost:8585"
+    if not url:
+        url = env.get("OPENMETADATA_HOST_PORT")
+    if not url:
+        cfg, _ = load_previous(base_dir)
+        url = cfg.openmetadata_url
     password = env.get("OPENMETADATA_ADMIN_PASSWORD")
     if not password:
         _fail(ConfigError("OPENMETADATA_ADMIN_PASSWORD", "missing from .env; re-run `platform setup`"))
     email = env.get("OPENMETADATA_ADMIN_EMAIL") or "admin@open-metadata.org"
-    deadline = time.monotonic() + wait_seconds
-    while True:
+
+    def attempt():
         try:
-            token = fetch_ingestion_bot_token(url, email, password)
-            break
+            return True, "token received", fetch_ingestion_bot_token(url, email, password)
         except OpenMetadataApiError as exc:
-            if time.monotonic() >= deadline or "cannot reach" not in str(exc):
-                _fail(exc, code=1)
-            time.sleep(5)
+            # Only "cannot reach" is worth waiting for (the server is starting); anything else is final.
+            return "cannot reach" not in str(exc), str(exc), exc
+
+    done, _status, value = wait_for(
+        f"the OpenMetadata server at {url} to hand out the bot token", attempt, wait_seconds, err, poll=poll
+    )
+    if isinstance(value, Exception) or not done:
+        _fail(value, code=1)
+    token = value
     try:
         update_env_file(
             env_path,
@@ -202,38 +305,62 @@ def bot_token(base_dir: Path, url: str | None, wait_seconds: int) -> None:
     )
 
 
-@main.command()
-@click.option("--dir", "base_dir", type=click.Path(path_type=Path), default=DEFAULT_DIR, show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option(
-    "--wait", "wait_seconds", default=0, type=int, help="Keep checking until healthy or this many seconds pass."
-)
-def health(base_dir: Path, host: str, wait_seconds: int) -> None:
-    """Check server, search and database health; exit 1 if any is unhealthy."""
-    try:
-        cfg, env = load_previous(base_dir)
-    except ConfigError as exc:
-        _fail(exc)
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        checks = [
-            health_mod.check_server(host, cfg.ports["openmetadata"], cfg.ports["openmetadata_admin"]),
-            health_mod.check_search(host, cfg.ports["elasticsearch"]),
-            health_mod.check_database(
-                host,
-                cfg.ports["postgres"],
-                "openmetadata_user",
-                env.get("OPENMETADATA_DB_PASSWORD", ""),
-                "openmetadata_db",
-            ),
-        ]
-        if all(c.ok for c in checks) or time.monotonic() >= deadline:
-            break
-        time.sleep(5)
+def _status(base_dir: Path, host: str | None, wait_seconds: int, poll: float) -> None:
+    cfg, env = _load(base_dir)
+    ctx = health_mod.StackContext(cfg=cfg, env=env, host=host or cfg.client_host, bootstrap_dir=DEFAULT_DIR)
+
+    def attempt():
+        checks = health_mod.run_checks(ctx)
+        failing = [c for c in checks if c.state == "fail"]
+        if not failing:
+            return True, "all up", checks
+        more = f" (and {len(failing) - 1} more failing)" if len(failing) > 1 else ""
+        return False, f"{failing[0].name}: {failing[0].detail}{more}", checks
+
+    _done, _status_line, checks = wait_for(
+        f"the platform on {ctx.host}",
+        attempt,
+        wait_seconds,
+        err,
+        poll=poll,
+    )
+    marks = {"ok": "[green]ok  [/]", "waiting": "[yellow]wait[/]", "fail": "[red]FAIL[/]"}
     for c in checks:
-        mark = "[green]ok  [/]" if c.ok else "[red]FAIL[/]"
-        out.print(f"  {mark} {c.name:<9} {c.detail}")
-    sys.exit(0 if all(c.ok for c in checks) else 1)
+        out.print(f"  {marks[c.state]} {c.name:<9} {c.detail}")
+    sys.exit(0 if all(c.state != "fail" for c in checks) else 1)
+
+
+_status_options = [
+    click.option("--dir", "base_dir", type=click.Path(path_type=Path), default=DEFAULT_DIR, show_default=True),
+    click.option("--host", default=None, help="Address to reach the published ports (default: from the bind address)."),
+    click.option(
+        "--wait", "wait_seconds", default=0, type=int, help="Keep checking until all is up or this many seconds pass."
+    ),
+    click.option("--poll", default=5.0, type=float, show_default=True, help="Seconds between checks while waiting."),
+]
+
+
+def _with_status_options(func):
+    for option in reversed(_status_options):
+        func = option(func)
+    return func
+
+
+@main.command()
+@_with_status_options
+def status(base_dir: Path, host: str | None, wait_seconds: int, poll: float) -> None:
+    """Check server, search, database and the Kerberos sidecar; exit 1 if any fails.
+
+    Kerberos waiting for a first ticket is shown as `wait`, not as a failure.
+    """
+    _status(base_dir, host, wait_seconds, poll)
+
+
+@main.command()
+@_with_status_options
+def health(base_dir: Path, host: str | None, wait_seconds: int, poll: float) -> None:
+    """Same as `status` (kept for scripts)."""
+    _status(base_dir, host, wait_seconds, poll)
 
 
 @main.command("login-info")
@@ -241,7 +368,11 @@ def health(base_dir: Path, host: str, wait_seconds: int) -> None:
 def login_info(base_dir: Path) -> None:
     """Print the UI URL and how to log in (never the password itself)."""
     env = read_env(base_dir / ENV_NAME)
-    url = env.get("OPENMETADATA_HOST_PORT", "http://localhost:8585")
+    try:
+        cfg, _ = load_previous(base_dir)
+    except ConfigError:
+        cfg = PlatformConfig()
+    url = env.get("OPENMETADATA_HOST_PORT") or cfg.openmetadata_url
     email = env.get("OPENMETADATA_ADMIN_EMAIL", "admin@open-metadata.org")
     out.print(f"OpenMetadata UI: {url}")
     out.print(f"Log in as {email}; the password is OPENMETADATA_ADMIN_PASSWORD in {base_dir / ENV_NAME}")

@@ -1,39 +1,62 @@
-"""Health of the running stack as seen from the host: server, search and database.
+"""Health of the running stack as seen from the host: server, search, database, Kerberos.
 
-Each check returns a :class:`Check`; none raises, so ``make openmetadata-status`` can print
-all three even when everything is down.
+``./platform status`` runs :data:`STACK_CHECKS`, a list of functions taking a
+:class:`StackContext` and returning a :class:`Check` (or None when it does not apply, e.g.
+Kerberos when it is not enabled). More checks (Airflow, pipeline client) are appended to
+that list. No check raises, so the status can print everything even when all is down.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
-from importlib import metadata as importlib_metadata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import airflow_health
+from .settings import PlatformConfig, client_major_minor
+
+__all__ = ["STACK_CHECKS", "Check", "StackContext", "client_major_minor", "run_checks"]
 
 
 @dataclass
 class Check:
-    """Result of one check: ``name`` (server/search/database), ``ok`` and a one-line ``detail``."""
+    """Result of one check: ``name`` (server/search/...), ``ok`` and a one-line ``detail``.
+
+    ``waiting`` marks a check that is not failing but waits for something outside the stack
+    (the developer's first kinit): it counts as up for ``status`` and ``--wait``.
+    """
 
     name: str
     ok: bool
     detail: str
+    waiting: bool = False
+
+    @property
+    def state(self) -> str:
+        """``ok``, ``waiting`` or ``fail``."""
+        return "waiting" if self.waiting else ("ok" if self.ok else "fail")
+
+
+@dataclass
+class StackContext:
+    """What a check needs: the config, the ``.env`` values, where the published ports are
+    reached from the host (``host``) and the directory holding ``scripts/compose.sh``."""
+
+    cfg: PlatformConfig
+    env: dict[str, str]
+    host: str
+    bootstrap_dir: Path
+    extra: dict = field(default_factory=dict)
 
 
 def _get_json(url: str, timeout: float):
     with urllib.request.urlopen(url, timeout=timeout) as resp:
         return resp.status, json.loads(resp.read() or b"null")
-
-
-def client_major_minor() -> str | None:
-    """``major.minor`` of the installed openmetadata-ingestion client, or None if absent."""
-    try:
-        return ".".join(importlib_metadata.version("openmetadata-ingestion").split(".")[:2])
-    except importlib_metadata.PackageNotFoundError:
-        return None
 
 
 def check_server(host: str, port: int, admin_port: int, timeout: float = 5.0) -> Check:
@@ -45,9 +68,9 @@ def check_server(host: str, port: int, admin_port: int, timeout: float = 5.0) ->
     try:
         _get_json(f"http://{host}:{admin_port}/healthcheck", timeout)
     except urllib.error.HTTPError as exc:
-        return Check("server", False, f"healthcheck on :{admin_port} answered HTTP {exc.code}")
+        return Check("server", False, f"healthcheck on {host}:{admin_port} answered HTTP {exc.code}")
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        return Check("server", False, f"no answer on :{admin_port}/healthcheck ({getattr(exc, 'reason', exc)})")
+        return Check("server", False, f"no answer on {host}:{admin_port}/healthcheck ({getattr(exc, 'reason', exc)})")
     try:
         _, payload = _get_json(f"http://{host}:{port}/api/v1/system/version", timeout)
         version = str(payload.get("version", "?")) if isinstance(payload, dict) else "?"
@@ -66,7 +89,7 @@ def check_search(host: str, port: int, timeout: float = 5.0) -> Check:
     except urllib.error.HTTPError as exc:
         return Check("search", False, f"cluster health answered HTTP {exc.code}")
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        return Check("search", False, f"no answer on :{port} ({getattr(exc, 'reason', exc)})")
+        return Check("search", False, f"no answer on {host}:{port} ({getattr(exc, 'reason', exc)})")
     status = payload.get("status") if isinstance(payload, dict) else None
     return Check("search", status in ("green", "yellow"), f"cluster status {status}")
 
@@ -78,9 +101,9 @@ def check_database(host: str, port: int, user: str, password: str, dbname: str, 
     except ImportError:
         try:
             socket.create_connection((host, port), timeout=timeout).close()
-            return Check("database", True, f"port {port} open (psycopg2 missing: login not checked)")
+            return Check("database", True, f"{host}:{port} open (psycopg2 missing: login not checked)")
         except OSError as exc:
-            return Check("database", False, f"port {port} closed ({exc})")
+            return Check("database", False, f"{host}:{port} closed ({exc})")
     try:
         conn = psycopg2.connect(
             host=host, port=port, user=user, password=password, dbname=dbname, connect_timeout=timeout
@@ -96,3 +119,77 @@ def check_database(host: str, port: int, user: str, password: str, dbname: str, 
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return Check("database", False, f"{user}@{dbname}: {first}")
     return Check("database", True, f"{user}@{dbname} reachable, {tables} tables")
+
+
+def check_kerberos(ctx: StackContext, timeout: float = 60.0) -> Check | None:
+    """Ask the sidecar itself (``--healthcheck`` inside developer-kerberos-service, through
+    ``scripts/compose.sh exec``): sharing, waiting for a ticket, or broken. None when Kerberos is off."""
+    if not ctx.cfg.kerberos.enabled:
+        return None
+    command = [
+        "bash",
+        str(ctx.bootstrap_dir / "scripts" / "compose.sh"),
+        "exec",
+        "-T",
+        "developer-kerberos-service",
+        "python3",
+        "/app/ticket_sharer.py",
+        "--healthcheck",
+    ]
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Check("kerberos", False, f"cannot ask developer-kerberos-service ({exc})")
+    lines = (result.stdout.strip() or result.stderr.strip() or f"exit status {result.returncode}").splitlines()
+    line = lines[-1] if lines else ""
+    kind, _, detail = line.partition(": ")
+    if result.returncode == 0 and kind == "healthy":
+        return Check("kerberos", True, f"sharing a ticket: {detail}")
+    if result.returncode == 0 and kind == "waiting":
+        return Check("kerberos", True, f"waiting for a ticket: {detail}", waiting=True)
+    if kind == "unhealthy":
+        return Check("kerberos", False, f"developer-kerberos-service is broken: {detail}")
+    if kind == "error":  # from scripts/compose.sh: no Compose v2, no engine
+        return Check("kerberos", False, f"cannot ask developer-kerberos-service: {detail}")
+    return Check(
+        "kerberos", False, f"developer-kerberos-service did not answer ({line}); is it running? `make platform-start`"
+    )
+
+
+def _server(ctx: StackContext) -> Check:
+    return check_server(ctx.host, ctx.cfg.ports["openmetadata"], ctx.cfg.ports["openmetadata_admin"])
+
+
+def _search(ctx: StackContext) -> Check:
+    return check_search(ctx.host, ctx.cfg.ports["elasticsearch"])
+
+
+def _database(ctx: StackContext) -> Check:
+    return check_database(
+        ctx.host,
+        ctx.cfg.ports["postgres"],
+        "openmetadata_user",
+        ctx.env.get("OPENMETADATA_DB_PASSWORD", ""),
+        "openmetadata_db",
+    )
+
+
+# The checks `./platform status` runs, in order. Append to add one (signature: ctx -> Check | None).
+STACK_CHECKS: list[Callable[[StackContext], Check | None]] = [_server, _search, _database, check_kerberos]
+# The platform Airflow, its managed APIs and the server's pipeline service client.
+STACK_CHECKS += airflow_health.CHECKS
+
+
+def run_checks(ctx: StackContext, checks: list[Callable[[StackContext], Check | None]] | None = None) -> list[Check]:
+    """Run ``checks`` (default :data:`STACK_CHECKS`); the ones that do not apply are left out."""
+    results = []
+    for check in checks if checks is not None else STACK_CHECKS:
+        try:
+            result = check(ctx)
+        except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
+            result = Check(getattr(check, "__name__", "check").lstrip("_"), False, f"check crashed: {exc!r}")
+        if result is not None:
+            results.append(result)
+    return results

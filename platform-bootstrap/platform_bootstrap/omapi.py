@@ -2,23 +2,31 @@
 
 The flow, with the request/response shapes of the server (OpenMetadata 2.0.x):
 
-1. ``POST /api/v1/users/login`` with ``{"email": ..., "password": <base64 of the password>}``
-   returns a ``JwtResponse`` ``{"accessToken", "refreshToken", "tokenType", "expiryDuration"}``.
-   (UserResource.loginUserWithPassword: "Login User with email (plain-text) and Password
-   (encoded in base 64)"; body schema auth/loginRequest.json, also the pinned client's
-   ``metadata.generated.schema.auth.loginRequest.LoginRequest``; response class
-   openmetadata-service/.../auth/JwtResponse.java.)
+1. ``POST /api/v1/users/login`` (no token) with ``{"email": ..., "password": <base64 of the
+   password>}`` returns a ``JwtResponse`` ``{"accessToken", "refreshToken", "tokenType",
+   "expiryDuration"}`` (UserResource.loginUserWithPassword, BasicAuthenticator.loginUser; body
+   schema auth/loginRequest.json = the client's ``metadata.generated.schema.auth.loginRequest
+   .LoginRequest``; response class openmetadata-service/.../auth/JwtResponse.java). Refusals:
+   400 "You have entered an invalid username or password." when no user (or only a bot) has
+   that email, 401 with the same text for a wrong password, 401 "Failed Login Attempts
+   Exceeded. ..." once 3 wrong passwords were sent (blocked 600 s after the last one, even for
+   the right password).
 2. ``GET /api/v1/bots/name/ingestion-bot`` with ``Authorization: Bearer <accessToken>``
    returns a ``Bot`` whose ``botUser`` is an entity reference ``{"id", "type": "user", ...}``
-   (schema entity/bot.json, the client's ``metadata.generated.schema.entity.bot.Bot``).
+   (BotResource.getByName; the client's ``metadata.generated.schema.entity.bot.Bot``); 404
+   "bot instance for ingestion-bot not found".
 3. ``GET /api/v1/users/auth-mechanism/{botUser.id}`` returns an ``AuthenticationMechanism``
-   ``{"authType": "JWT", "config": {"JWTToken": ..., "JWTTokenExpiry": ...}}``; admin only
+   ``{"authType": "JWT", "config": {"JWTToken": ..., "JWTTokenExpiry": ...}}``
    (UserResource.getAuthenticationMechanism; the client routes AuthenticationMechanism to
-   ``/users/auth-mechanism`` in metadata/ingestion/ometa/routes.py).
+   ``/users/auth-mechanism`` in metadata/ingestion/ometa/routes.py): 403 "Principal:
+   CatalogPrincipal{name='...'} is not admin" for a non-admin, 204 when the user has no
+   mechanism, and ``JWTToken`` masked as ``*********`` when the server runs with
+   ``maskPasswordsAPI`` (``MASK_PASSWORDS_API=true``; default false).
 
-Sources: open-metadata/OpenMetadata openmetadata-service/src/main/java/org/openmetadata/
-service/resources/teams/UserResource.java and .../auth/JwtResponse.java, read through the
-code index; the installed openmetadata-ingestion 2.0.6.0 generated models.
+Sources: OpenMetadata 2.0 server code (UserResource, BasicAuthenticator, BotResource,
+CatalogGenericExceptionMapper, DefaultAuthorizer, LoginAttemptCache), read through the code
+index and cited in tests/openmetadata_standin/auth.py; the installed openmetadata-ingestion
+2.0.6.0 generated models.
 
 Neither the password nor any token ever appears in an exception message.
 """
@@ -32,6 +40,9 @@ import urllib.parse
 import urllib.request
 
 INGESTION_BOT = "ingestion-bot"
+# CatalogExceptionMessage.MAX_FAILED_LOGIN_ATTEMPT starts so; PasswordEntityMasker.PASSWORD_MASK.
+_LOGIN_BLOCKED = "Failed Login Attempts Exceeded"
+_MASKED_SECRET = "*********"
 
 
 class OpenMetadataApiError(RuntimeError):
@@ -99,12 +110,26 @@ class OpenMetadataClient:
         Calls ``POST /api/v1/users/login`` (password sent base64-encoded, as the server requires).
 
         Raises:
-            OpenMetadataApiError: unreachable, wrong credentials (401/403), or no ``accessToken``.
+            OpenMetadataApiError: unreachable, unknown email (400), login blocked or wrong password
+                (401), or no ``accessToken``.
         """
         step = "admin login"
         encoded = base64.b64encode(password.encode()).decode()
         status, payload = self._request(step, "POST", "/api/v1/users/login", {"email": email, "password": encoded})
-        if status in (400, 401, 403):
+        if status == 400:
+            raise OpenMetadataApiError(
+                f"{step}: the server has no user with email {email} who can log in with a password "
+                f"(HTTP 400{self._server_message(payload)}). Check OPENMETADATA_ADMIN_EMAIL in .env: the "
+                "admin is admin@<AUTHORIZER_PRINCIPAL_DOMAIN> (admin@open-metadata.org with this stack)."
+            )
+        if status == 401 and _LOGIN_BLOCKED in self._server_message(payload):
+            raise OpenMetadataApiError(
+                f"{step}: the server blocks logins for {email} after repeated wrong passwords "
+                f"(HTTP 401{self._server_message(payload)}). Make sure OPENMETADATA_ADMIN_PASSWORD in .env "
+                "is right, then retry in 10 minutes (the server's accessBlockTime) or restart the server "
+                "(`make openmetadata-stop openmetadata-start`)."
+            )
+        if status in (401, 403):
             raise OpenMetadataApiError(
                 f"{step}: the server refused {email} (HTTP {status}{self._server_message(payload)}). "
                 "The admin password is set only when the admin user is first created: if this "
@@ -145,7 +170,8 @@ class OpenMetadataClient:
         """Return the JWT of bot user ``user_id`` (``GET /api/v1/users/auth-mechanism/{id}``).
 
         Raises:
-            OpenMetadataApiError: not authorised, not a JWT mechanism, or an empty (revoked) token.
+            OpenMetadataApiError: not authorised, no mechanism, not a JWT mechanism, an empty
+                (revoked) token, or a token the server masked.
         """
         step = "read the ingestion bot's JWT"
         status, payload = self._request(
@@ -153,12 +179,15 @@ class OpenMetadataClient:
         )
         if status in (401, 403):
             raise OpenMetadataApiError(
-                f"{step}: not authorised (HTTP {status}{self._server_message(payload)}); "
-                "the admin user must be an admin"
+                f"{step}: not authorised (HTTP {status}{self._server_message(payload)}); only an admin may read "
+                "a bot's token: OPENMETADATA_ADMIN_EMAIL in .env must name an admin user"
             )
-        if status != 200 or not isinstance(payload, dict):
+        if status == 204:  # the server answered null: the bot user has no authentication mechanism
+            payload = {"authType": "JWT", "config": {}}
+        elif status != 200 or not isinstance(payload, dict):
             raise OpenMetadataApiError(
-                f"{step}: unexpected answer from GET /api/v1/users/auth-mechanism/{user_id} (HTTP {status})"
+                f"{step}: unexpected answer from GET /api/v1/users/auth-mechanism/{user_id} "
+                f"(HTTP {status}{self._server_message(payload)})"
             )
         if payload.get("authType") != "JWT":
             raise OpenMetadataApiError(
@@ -171,6 +200,12 @@ class OpenMetadataClient:
             raise OpenMetadataApiError(
                 f"{step}: the bot has no token (revoked?). Generate one in the UI under "
                 "Settings > Bots > ingestion-bot, then run this again."
+            )
+        if jwt == _MASKED_SECRET:
+            raise OpenMetadataApiError(
+                f"{step}: the server masked the token ({_MASKED_SECRET}): it runs with MASK_PASSWORDS_API=true, "
+                "which hides secrets from every caller but bots. Remove MASK_PASSWORDS_API from the "
+                "openmetadata-server environment (default false), restart it, and run this again."
             )
         return jwt
 

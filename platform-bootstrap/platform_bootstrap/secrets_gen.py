@@ -27,6 +27,15 @@ SECRET_KEYS = (
     "OPENMETADATA_ADMIN_PASSWORD",
     "FERNET_KEY",
     "JWT_KEY_ID",
+    # The platform Airflow (docker-compose.airflow.yml): its metadata DB, admin login (also the
+    # OpenMetadata server's pipeline service client login), Fernet key, API and JWT secrets,
+    # and pagila's read-only role.
+    "AIRFLOW_DB_PASSWORD",
+    "AIRFLOW_ADMIN_PASSWORD",
+    "AIRFLOW_FERNET_KEY",
+    "AIRFLOW_API_SECRET_KEY",
+    "AIRFLOW_JWT_SECRET",
+    "PAGILA_DB_PASSWORD",
 )
 
 
@@ -43,6 +52,12 @@ def generate_secrets() -> dict[str, str]:
         "OPENMETADATA_ADMIN_PASSWORD": password(24),
         "FERNET_KEY": Fernet.generate_key().decode(),
         "JWT_KEY_ID": str(uuid.uuid4()),
+        "AIRFLOW_DB_PASSWORD": password(),
+        "AIRFLOW_ADMIN_PASSWORD": password(24),
+        "AIRFLOW_FERNET_KEY": Fernet.generate_key().decode(),
+        "AIRFLOW_API_SECRET_KEY": password(48),
+        "AIRFLOW_JWT_SECRET": password(48),
+        "PAGILA_DB_PASSWORD": password(),
     }
 
 

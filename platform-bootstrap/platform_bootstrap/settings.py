@@ -1,12 +1,17 @@
 """The platform's user-facing settings (``platform-config.yaml``): defaults and validation.
 
-Everything here is non-secret. Secrets live in ``.env`` (see :mod:`.secrets_gen`).
+Everything here is non-secret. Secrets live in ``.env`` (see :mod:`.secrets_gen`). The checks
+here look at the values only; checks that look at the machine (is a port free, does the
+address belong to this host, is the Kerberos directory there) are in :mod:`.preflight`.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field, fields
+from importlib import metadata as importlib_metadata
+from pathlib import Path
 
 # The server's major.minor must equal the pinned openmetadata-ingestion client's (2.0.6.0):
 # the client refuses to talk to a server of another minor version.
@@ -16,19 +21,50 @@ DEFAULT_IMAGES = {
     "elasticsearch": "docker.elastic.co/elasticsearch/elasticsearch:9.3.0",
     "openmetadata_server": "docker.getcollate.io/openmetadata/server:2.0.6",
     "kerberos_sidecar": "platform/developer-kerberos-service:local",
+    # The platform Airflow: the base it is built FROM, and the tag of the built image.
+    "airflow_base": "docker.io/apache/airflow:3.3.2-python3.11",
+    "airflow": "platform/airflow:local",
 }
+# Host ports, chosen to miss what developers already run: a local PostgreSQL (5432, e.g. the
+# cluster Debian's postgresql package starts), Elasticsearch (9200), Airflow/web servers (8080).
 DEFAULT_PORTS = {
     "openmetadata": 8585,
     "openmetadata_admin": 8586,
-    "postgres": 5432,
-    "elasticsearch": 9200,
+    "postgres": 15432,
+    "elasticsearch": 19200,
+    # Reserved for the platform Airflow api-server (docker-compose.airflow.yml).
+    "airflow": 18080,
+}
+# The .env variable Docker Compose reads for each port (one name per setting everywhere).
+PORT_ENV = {
+    "openmetadata": "PLATFORM_OPENMETADATA_PORT",
+    "openmetadata_admin": "PLATFORM_OPENMETADATA_ADMIN_PORT",
+    "postgres": "PLATFORM_POSTGRES_PORT",
+    "elasticsearch": "PLATFORM_ELASTICSEARCH_PORT",
+    "airflow": "PLATFORM_AIRFLOW_PORT",
 }
 
-_IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._\-/:@]*$", re.IGNORECASE)
 _CLUSTER_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$", re.IGNORECASE)
 _HEAP_RE = re.compile(r"^[1-9][0-9]*[mg]$")
 _REALM_RE = re.compile(r"^[A-Z0-9.\-]*$")
-_PRINCIPAL_RE = re.compile(r"^[^\s@]+(@[A-Z0-9.\-]+)?$|^$")
+_PRINCIPAL_RE = re.compile(r"^[^\s@:]+(@[A-Z0-9.\-]+)?$|^$")
+
+# Docker's image reference grammar (github.com/distribution/reference, regexp.go):
+# [domain[:port]/]path-component[/path-component...][:tag][@digest]; path components are
+# lower case, the domain may not be.
+_ALNUM = r"[a-z0-9]+"
+_PATH_COMPONENT = rf"{_ALNUM}(?:(?:[._]|__|-+){_ALNUM})*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+_REFERENCE_RE = re.compile(
+    rf"^(?P<name>(?:(?P<domain>{_DOMAIN})/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+    rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?$"
+)
+_NAME_MAX = 255
+
+CONSTRAINTS = Path(__file__).resolve().parents[2] / "constraints.txt"
 
 
 class ConfigError(ValueError):
@@ -41,12 +77,20 @@ class ConfigError(ValueError):
 
 @dataclass
 class KerberosSettings:
-    """Kerberos ticket sharing with containers (the developer-kerberos-service sidecar)."""
+    """Kerberos ticket sharing with containers (the developer-kerberos-service sidecar).
+
+    ``host_ccache`` is the host's FILE cache path; its directory is what the sidecar mounts
+    (``KRB5_HOST_CCACHE_DIR``) and its name what it reads there (``KRB5_HOST_CCACHE_NAME``).
+    ``share_gid`` is the consumers' group (the copy is 0640; 0 suits the apache/airflow images).
+    ``host_uid`` is the uid the sidecar runs as; None = the cache file's owner (or yours).
+    """
 
     enabled: bool = False
     realm: str = ""
     principal: str = ""
     host_ccache: str = ""
+    share_gid: int = 0
+    host_uid: int | None = None
 
 
 @dataclass
@@ -99,31 +143,55 @@ class PlatformConfig:
         )
         return cfg
 
+    # -- derived values ------------------------------------------------------------
+    @property
+    def client_host(self) -> str:
+        """Where host-side tools reach the published ports: the bind address, 127.0.0.1 for 0.0.0.0."""
+        return client_host(self.bind_address)
+
+    @property
+    def openmetadata_url(self) -> str:
+        """The server URL for clients on the host, e.g. ``http://127.0.0.1:8585``."""
+        return f"http://{self.client_host}:{self.ports['openmetadata']}"
+
+    @property
+    def airflow_url(self) -> str:
+        """The platform Airflow's URL on the host (its UI, and links in OpenMetadata), e.g. ``http://127.0.0.1:18080``."""
+        return f"http://{self.client_host}:{self.ports['airflow']}"
+
     # -- validation ----------------------------------------------------------------
     def validate(self) -> None:
-        """Check every field; normalise ports to int.
+        """Check every field; normalise ports and ids to int.
 
         Raises:
             ConfigError: the first bad field, naming it and what was expected.
         """
         if not _CLUSTER_RE.match(self.cluster_name or ""):
             raise ConfigError("cluster_name", "expected 1-63 letters, digits, '-' or '_'")
-        if self.bind_address not in ("127.0.0.1", "0.0.0.0") and not re.match(
-            r"^\d{1,3}(\.\d{1,3}){3}$", self.bind_address
-        ):
-            raise ConfigError("bind_address", "expected an IPv4 address such as 127.0.0.1")
+        self.bind_address = validate_bind_address(self.bind_address)
         if not _HEAP_RE.match(self.elasticsearch_heap or ""):
             raise ConfigError("elasticsearch_heap", "expected a JVM size such as 512m or 1g")
-        for name in DEFAULT_PORTS:
-            self.ports[name] = validate_port(f"ports.{name}", self.ports.get(name))
         unknown = set(self.ports) - set(DEFAULT_PORTS)
         if unknown:
             raise ConfigError(f"ports.{min(unknown)}", f"unknown port; expected one of {sorted(DEFAULT_PORTS)}")
-        used = [p for p in self.ports.values()]
-        if len(set(used)) != len(used):
-            raise ConfigError("ports", "expected distinct host ports, got a duplicate")
+        for name in DEFAULT_PORTS:
+            self.ports[name] = validate_port(f"ports.{name}", self.ports.get(name))
+        seen: dict[int, str] = {}
+        for name in DEFAULT_PORTS:
+            port = self.ports[name]
+            if port in seen:
+                raise ConfigError(
+                    f"ports.{name}",
+                    f"expected a port different from ports.{seen[port]}: both are {port} "
+                    f"({PORT_ENV[seen[port]]} and {PORT_ENV[name]} in .env)",
+                )
+            seen[port] = name
         for name in DEFAULT_IMAGES:
             validate_image(f"images.{name}", self.images.get(name))
+        validate_server_image("images.openmetadata_server", self.images["openmetadata_server"])
+        self._validate_kerberos()
+
+    def _validate_kerberos(self) -> None:
         krb = self.kerberos
         if not isinstance(krb.enabled, bool):
             raise ConfigError("kerberos.enabled", "expected true or false")
@@ -131,14 +199,73 @@ class PlatformConfig:
             raise ConfigError("kerberos.realm", "expected an upper-case realm such as EXAMPLE.COM")
         if not _PRINCIPAL_RE.match(krb.principal or ""):
             raise ConfigError("kerberos.principal", "expected user or user@REALM without spaces")
+        if "@" in (krb.principal or "") and krb.realm and krb.principal.rsplit("@", 1)[1] != krb.realm:
+            raise ConfigError(
+                "kerberos.principal",
+                f"expected a principal of realm {krb.realm} (kerberos.realm), got {krb.principal}",
+            )
+        krb.share_gid = validate_id("kerberos.share_gid", krb.share_gid)
+        if krb.host_uid not in (None, ""):
+            krb.host_uid = validate_id("kerberos.host_uid", krb.host_uid)
+        else:
+            krb.host_uid = None
         if krb.enabled and not krb.host_ccache:
             raise ConfigError(
-                "kerberos.host_ccache", "expected the path of your Kerberos ticket cache (e.g. /tmp/krb5cc_1000)"
+                "kerberos.host_ccache", "expected the path of your Kerberos ticket cache file (e.g. /tmp/krb5cc_1000)"
             )
-        if krb.host_ccache and (not krb.host_ccache.startswith("/") or re.search(r"\s", krb.host_ccache)):
-            raise ConfigError(
-                "kerberos.host_ccache", "expected an absolute file path without spaces (FILE: caches only)"
-            )
+        if krb.host_ccache:
+            path = str(krb.host_ccache)
+            if path.upper().startswith(("KEYRING:", "KCM:", "API:", "DIR:", "MEMORY:")):
+                raise ConfigError(
+                    "kerberos.host_ccache",
+                    f"expected a FILE cache path; {path.split(':', 1)[0]}: caches cannot be shared with containers "
+                    "(use e.g. /tmp/krb5cc_1000 and `export KRB5CCNAME=FILE:/tmp/krb5cc_1000` before kinit)",
+                )
+            path = path.removeprefix("FILE:")
+            if not path.startswith("/") or re.search(r"[\s:]", path) or path.endswith("/"):
+                raise ConfigError(
+                    "kerberos.host_ccache", f"expected an absolute file path without spaces or ':', got {path!r}"
+                )
+            if str(Path(path).parent) == "/":
+                raise ConfigError(
+                    "kerberos.host_ccache",
+                    f"expected a cache in a directory other than / (the sidecar mounts the directory), got {path!r}",
+                )
+            krb.host_ccache = path
+
+    @property
+    def host_ccache_dir(self) -> str:
+        """``KRB5_HOST_CCACHE_DIR``: the directory the sidecar mounts read-only."""
+        return str(Path(self.kerberos.host_ccache).parent) if self.kerberos.host_ccache else ""
+
+    @property
+    def host_ccache_name(self) -> str:
+        """``KRB5_HOST_CCACHE_NAME``: the cache's file name inside that directory."""
+        return Path(self.kerberos.host_ccache).name if self.kerberos.host_ccache else "krb5cc"
+
+
+def client_host(bind_address: str) -> str:
+    """The address host-side calls use for ports published on ``bind_address`` (0.0.0.0 -> 127.0.0.1)."""
+    return "127.0.0.1" if bind_address in ("0.0.0.0", "") else bind_address
+
+
+def validate_bind_address(value) -> str:
+    """Return ``value`` as a normalised IPv4 address.
+
+    Raises:
+        ConfigError: (``bind_address``) not an IPv4 address (IPv6 is refused: Compose's
+            ``host:port:port`` form cannot carry it unbracketed).
+    """
+    text = str(value or "").strip()
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        raise ConfigError(
+            "bind_address", f"expected an IPv4 address such as 127.0.0.1 or 0.0.0.0, got {text!r}"
+        ) from None
+    if address.version != 4:
+        raise ConfigError("bind_address", f"expected an IPv4 address (IPv6 is not supported here), got {text!r}")
+    return str(address)
 
 
 def validate_port(field_name: str, value) -> int:
@@ -156,17 +283,107 @@ def validate_port(field_name: str, value) -> int:
     return port
 
 
-def validate_image(field_name: str, value) -> str:
-    """Check an image reference such as ``registry.corp/mirror/postgres:16``.
+def validate_id(field_name: str, value) -> int:
+    """Return a numeric uid/gid (0..2**31-1).
 
     Raises:
-        ConfigError: empty, contains whitespace or characters an image reference cannot have.
+        ConfigError: not a non-negative integer.
+    """
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ConfigError(field_name, f"expected a numeric id such as 0 or 1000, got {value!r}") from None
+    if not 0 <= number < 2**31:
+        raise ConfigError(field_name, f"expected a numeric id such as 0 or 1000, got {number}")
+    return number
+
+
+def parse_image_reference(field_name: str, value) -> dict:
+    """Split an image reference by Docker's grammar into ``{name, domain, tag, digest}``.
+
+    Raises:
+        ConfigError: empty, whitespace, upper-case repository path, bad tag/digest or too long.
     """
     text = "" if value is None else str(value)
     if not text:
         raise ConfigError(field_name, "expected an image reference such as registry/name:tag, got nothing")
     if re.search(r"\s", text):
         raise ConfigError(field_name, f"expected an image reference without spaces, got {text!r}")
-    if not _IMAGE_RE.match(text):
-        raise ConfigError(field_name, f"expected an image reference (letters, digits, . _ - / : @), got {text!r}")
-    return text
+    match = _REFERENCE_RE.match(text)
+    if not match:
+        lowered = _REFERENCE_RE.match(_lower_path(text))
+        if lowered:
+            raise ConfigError(
+                field_name,
+                f"expected a lower-case repository path (Docker refuses upper case there), got {text!r}; "
+                f"try {_lower_path(text)!r}",
+            )
+        raise ConfigError(
+            field_name,
+            f"expected an image reference [registry[:port]/]path[:tag][@sha256:digest] with a lower-case path "
+            f"(letters, digits, '.', '_', '-'), got {text!r}",
+        )
+    if len(match.group("name")) > _NAME_MAX:
+        raise ConfigError(field_name, f"expected a repository name of at most {_NAME_MAX} characters")
+    return match.groupdict()
+
+
+def _lower_path(text: str) -> str:
+    """``text`` with the repository path (not the domain, tag or digest) in lower case."""
+    rest, at, digest = text.partition("@")
+    first, slash, remainder = rest.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        domain, path = first + "/", remainder
+    else:
+        domain, path = "", rest
+    repo, colon, tag = path.rpartition(":") if ":" in path else (path, "", "")
+    return domain + repo.lower() + colon + tag + at + digest
+
+
+def validate_image(field_name: str, value) -> str:
+    """Check an image reference such as ``registry.corp/mirror/postgres:16`` (Docker's grammar).
+
+    Raises:
+        ConfigError: see :func:`parse_image_reference`.
+    """
+    parse_image_reference(field_name, value)
+    return str(value)
+
+
+def client_major_minor() -> str | None:
+    """``major.minor`` of the openmetadata-ingestion client: installed, else pinned in constraints.txt."""
+    try:
+        return ".".join(importlib_metadata.version("openmetadata-ingestion").split(".")[:2])
+    except importlib_metadata.PackageNotFoundError:
+        pass
+    try:
+        text = CONSTRAINTS.read_text()
+    except OSError:
+        return None
+    match = re.search(r"^openmetadata-ingestion==(\d+)\.(\d+)", text, re.MULTILINE)
+    return f"{match.group(1)}.{match.group(2)}" if match else None
+
+
+def validate_server_image(field_name: str, value) -> str:
+    """The server image's tag must start with the client's major.minor (the client refuses other servers).
+
+    Raises:
+        ConfigError: no tag, or a tag of another major.minor.
+    """
+    expected = client_major_minor()
+    if expected is None:
+        return str(value)
+    tag = parse_image_reference(field_name, value)["tag"]
+    if not tag:
+        raise ConfigError(
+            field_name,
+            f"expected a tag of version {expected}.x (e.g. ...:{expected}.6) to match the openmetadata-ingestion "
+            f"client, got no tag in {value!r}",
+        )
+    if not re.match(rf"^v?{re.escape(expected)}(?:[.-]|$)", tag):
+        raise ConfigError(
+            field_name,
+            f"expected a {expected}.x tag: the openmetadata-ingestion client is {expected} and refuses a server "
+            f"of another major.minor, got {tag!r}",
+        )
+    return str(value)

@@ -13,6 +13,7 @@ Secrets already in ``.env`` are always kept.
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 from dataclasses import dataclass
@@ -20,10 +21,10 @@ from pathlib import Path
 
 import yaml
 
-from . import secrets_gen
+from . import preflight, secrets_gen
 from .envfile import atomic_write, read_env, render_env
 from .omapi import airflow_connection_uri
-from .settings import ConfigError, PlatformConfig
+from .settings import DEFAULT_PORTS, PORT_ENV, ConfigError, PlatformConfig
 
 CONFIG_NAME = "platform-config.yaml"
 ENV_NAME = ".env"
@@ -36,16 +37,19 @@ _MANAGED_KEYS = {
     "COMPOSE_PROFILES",
     "OPENMETADATA_CLUSTER_NAME",
     "PLATFORM_BIND_ADDRESS",
-    "PLATFORM_OPENMETADATA_PORT",
-    "PLATFORM_OPENMETADATA_ADMIN_PORT",
-    "PLATFORM_POSTGRES_PORT",
-    "PLATFORM_ELASTICSEARCH_PORT",
+    *PORT_ENV.values(),
     "ELASTICSEARCH_HEAP",
     "IMAGE_POSTGRES",
     "IMAGE_ELASTICSEARCH",
     "IMAGE_OPENMETADATA_SERVER",
     "IMAGE_KERBEROS_SIDECAR",
-    "KRB5_HOST_CCACHE",
+    "IMAGE_AIRFLOW_BASE",
+    "IMAGE_AIRFLOW",
+    "AIRFLOW_BASE_URL",
+    "KRB5_HOST_CCACHE_DIR",
+    "KRB5_HOST_CCACHE_NAME",
+    "KRB5_HOST_UID",
+    "KRB5_SHARE_GID",
     "KRB5_REALM",
     "KRB5_PRINCIPAL",
     "OPENMETADATA_HOST_PORT",
@@ -54,16 +58,20 @@ _MANAGED_KEYS = {
     "AIRFLOW_CONN_OPENMETADATA_DEFAULT",
     *secrets_gen.SECRET_KEYS,
 }
+# Names earlier versions wrote for settings that now have one name each: dropped on re-run.
+_RETIRED_KEYS = {"KRB5_HOST_CCACHE", "HOST_UID", "HOST_KRB5CCNAME", "HOST_KRB5_CACHE"}
 
 
 @dataclass
 class SetupResult:
-    """What :func:`run_setup` wrote: paths and whether secrets/keys were newly generated."""
+    """What :func:`run_setup` wrote: paths, whether secrets/keys were newly generated, and
+    the Kerberos findings about the host (notes such as "no ticket yet")."""
 
     config_path: Path
     env_path: Path
     new_secrets: list[str]
     new_jwt_keys: bool
+    findings: list[preflight.Finding]
 
 
 def check_writable_dir(path: Path) -> Path:
@@ -127,7 +135,7 @@ def apply_answers(cfg: PlatformConfig, answers: dict) -> PlatformConfig:
 
 def build_env(cfg: PlatformConfig, secret_values: dict[str, str], previous: dict[str, str]) -> str:
     """Render the ``.env`` text for ``cfg``; keeps the bot token and unknown keys of ``previous``."""
-    host_port = f"http://localhost:{cfg.ports['openmetadata']}"
+    host_port = cfg.openmetadata_url  # host-side tools reach the server through the bind address
     token = previous.get("OPENMETADATA_JWT_TOKEN", "")
     bot = {
         "OPENMETADATA_HOST_PORT": host_port,
@@ -149,10 +157,7 @@ def build_env(cfg: PlatformConfig, secret_values: dict[str, str], previous: dict
             {
                 "OPENMETADATA_CLUSTER_NAME": cfg.cluster_name,
                 "PLATFORM_BIND_ADDRESS": cfg.bind_address,
-                "PLATFORM_OPENMETADATA_PORT": str(cfg.ports["openmetadata"]),
-                "PLATFORM_OPENMETADATA_ADMIN_PORT": str(cfg.ports["openmetadata_admin"]),
-                "PLATFORM_POSTGRES_PORT": str(cfg.ports["postgres"]),
-                "PLATFORM_ELASTICSEARCH_PORT": str(cfg.ports["elasticsearch"]),
+                **{env: str(cfg.ports[name]) for name, env in PORT_ENV.items()},
                 "ELASTICSEARCH_HEAP": cfg.elasticsearch_heap,
             },
         ),
@@ -163,12 +168,25 @@ def build_env(cfg: PlatformConfig, secret_values: dict[str, str], previous: dict
                 "IMAGE_ELASTICSEARCH": cfg.images["elasticsearch"],
                 "IMAGE_OPENMETADATA_SERVER": cfg.images["openmetadata_server"],
                 "IMAGE_KERBEROS_SIDECAR": cfg.images["kerberos_sidecar"],
+                "IMAGE_AIRFLOW_BASE": cfg.images["airflow_base"],
+                "IMAGE_AIRFLOW": cfg.images["airflow"],
             },
         ),
         (
-            "Kerberos ticket sharing",
+            "The platform Airflow: its UI (and OpenMetadata's links to it). Optional build settings, kept\n"
+            "when you add them: PIP_INDEX_URL (a PyPI mirror), SPACY_MODEL_PACKAGE (the spaCy model for PII\n"
+            "classification: a pip requirement or wheel URL), INSTALL_MSODBC18=true, PAGILA_DIR.",
+            {"AIRFLOW_BASE_URL": cfg.airflow_url},
+        ),
+        (
+            "Kerberos ticket sharing: the sidecar mounts KRB5_HOST_CCACHE_DIR read-only and shares the cache\n"
+            "KRB5_HOST_CCACHE_NAME in it; it runs as KRB5_HOST_UID (the cache's owner) and group KRB5_SHARE_GID\n"
+            "(the consumers' group). Consumers use KRB5CCNAME=FILE:/krb5/cache/krb5cc.",
             {
-                "KRB5_HOST_CCACHE": cfg.kerberos.host_ccache or "/dev/null",
+                "KRB5_HOST_CCACHE_DIR": cfg.host_ccache_dir,
+                "KRB5_HOST_CCACHE_NAME": cfg.host_ccache_name,
+                "KRB5_HOST_UID": str(preflight.default_host_uid(cfg)),
+                "KRB5_SHARE_GID": str(cfg.kerberos.share_gid),
                 "KRB5_REALM": cfg.kerberos.realm,
                 "KRB5_PRINCIPAL": cfg.kerberos.principal,
             },
@@ -179,26 +197,53 @@ def build_env(cfg: PlatformConfig, secret_values: dict[str, str], previous: dict
         ),
         ("OpenMetadata API for Airflow; the token is fetched from the server by `make openmetadata-start`", bot),
     ]
-    extra = {k: v for k, v in previous.items() if k not in _MANAGED_KEYS}
+    extra = {k: v for k, v in previous.items() if k not in _MANAGED_KEYS | _RETIRED_KEYS}
     if extra:
         sections.append(("Kept from the previous .env", extra))
     return render_env(sections)
 
 
-def run_setup(base_dir: Path, answers: dict) -> SetupResult:
+def ports_to_check(cfg: PlatformConfig, previous: PlatformConfig | None) -> list[str]:
+    """Ports whose availability matters: all on a first run, else those changed since the last run.
+
+    An unchanged port that is busy is most likely this platform's own running container.
+    """
+    if previous is None or previous.bind_address != cfg.bind_address:
+        return list(DEFAULT_PORTS)
+    return [name for name in DEFAULT_PORTS if str(previous.ports.get(name)) != str(cfg.ports[name])]
+
+
+def check_machine(cfg: PlatformConfig, previous: PlatformConfig | None, check_ports: bool = True) -> None:
+    """The address belongs to this host and the (new) ports are free.
+
+    Raises:
+        ConfigError: ``bind_address`` or ``ports.<name>``, naming the setting and the fix.
+    """
+    preflight.check_bind_address(cfg.bind_address)
+    if not check_ports:
+        return
+    for name in preflight.busy_ports(cfg, ports_to_check(cfg, previous)):
+        raise ConfigError(f"ports.{name}", "expected a free port: " + preflight.port_problem(cfg, name))
+
+
+def run_setup(base_dir: Path, answers: dict, check_ports: bool = True) -> SetupResult:
     """Validate everything, then write config, ``.env`` and JWT keys; nothing is written on error.
 
     Args:
         base_dir: directory receiving the files (normally ``platform-bootstrap/``).
         answers: dotted setting keys to values (None = keep previous/default).
+        check_ports: also refuse ports that something else already listens on (bind test on
+            the bind address); only new or changed ports are tested on a re-run.
 
     Raises:
         ConfigError: a bad setting or an unusable ``base_dir`` (message names the field).
     """
     base_dir = check_writable_dir(base_dir)
     cfg, previous_env = load_previous(base_dir)
+    previous = copy.deepcopy(cfg) if (base_dir / CONFIG_NAME).exists() else None
     cfg = apply_answers(cfg, answers)
     cfg.validate()
+    check_machine(cfg, previous, check_ports)
     secret_values = secrets_gen.merge_secrets(previous_env)
     new_secrets = [k for k in secrets_gen.SECRET_KEYS if not previous_env.get(k)]
     try:
@@ -213,4 +258,6 @@ def run_setup(base_dir: Path, answers: dict) -> SetupResult:
     config_path, env_path = base_dir / CONFIG_NAME, base_dir / ENV_NAME
     atomic_write(config_path, config_text, mode=0o644)
     atomic_write(env_path, env_text, mode=0o600)
-    return SetupResult(config_path, env_path, new_secrets, new_keys)
+    return SetupResult(
+        config_path, env_path, new_secrets, new_keys, preflight.kerberos_findings(cfg, preflight.default_host_uid(cfg))
+    )

@@ -10,19 +10,96 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
 import pytest
+from platform_bootstrap.local_postgres import ThrowawayPostgres, free_port
 
 from tests.support.kdc import KRB5_ENV_KEYS, TestKDC
-from tests.support.postgres import ThrowawayPostgres, free_port
 from tests.support.tds_listener import TdsListener, freetds_driver
 
 REPO = Path(__file__).resolve().parents[2]
 SHARER = REPO / "platform-bootstrap" / "kerberos" / "ticket_sharer.py"
 DIAGNOSTICS = REPO / "platform-bootstrap" / "diagnostics"
 PYTHON = sys.executable
+NOBODY = 65534  # a uid/gid with no rights anywhere: a developer's or a container's unprivileged user
+
+
+def _others_can_run(path: str) -> bool:
+    """True if a user with no special rights can execute ``path`` (every directory on the way o+x)."""
+    real = Path(os.path.realpath(path))
+    if not os.stat(real).st_mode & 0o001:
+        return False
+    return all(os.stat(parent).st_mode & 0o001 for parent in real.parents)
+
+
+def _python_for_others() -> tuple[list[str], dict[str, str]]:
+    """An interpreter other users can run, with this venv's packages and the provider importable.
+
+    The venv's own interpreter may live under a private directory (e.g. pyenv in /root); then
+    the system python of the same minor version runs with the venv's site-packages on PYTHONPATH
+    (its compiled extensions are built for that minor version).
+    """
+    if _others_can_run(PYTHON):
+        return [PYTHON], {}
+    system = shutil.which("python3", path="/usr/bin:/bin")
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if not system or not _others_can_run(system):
+        pytest.fail("no python3 other users can run: install Debian's python3 (bash .ci/install-system-packages)")
+    found = subprocess.run(
+        [system, "-c", "import sys; print(f'{sys.version_info.major}.{sys.version_info.minor}')"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if found != version:
+        pytest.fail(f"{system} is Python {found}, the venv is {version}: the tests need the same minor version")
+    paths = [str(REPO / "provider"), *sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})]
+    return [system], {"PYTHONPATH": os.pathsep.join(paths)}
+
+
+def run_as(uid: int, gid: int, args: list[str], groups: tuple[int, ...] = (), **kwargs) -> subprocess.CompletedProcess:
+    """Run ``args`` as ``uid:gid`` (setpriv; the tests run as root, who could read anything).
+
+    ``PYTHON`` as a command (first or anywhere, e.g. KRB_PYTHON in ``env``) is replaced by an
+    interpreter that user can run.
+    """
+    if os.geteuid() != 0:
+        pytest.skip("switching users needs root (CI and the dev machines run the suite as root)")
+    ids = [f"--reuid={uid}", f"--regid={gid}"]
+    ids.append(f"--groups={','.join(map(str, groups))}" if groups else "--clear-groups")
+    python, extra_env = _python_for_others()
+    args = [python[0] if a == PYTHON else a for a in args]
+    env = dict(kwargs.pop("env", None) or os.environ)
+    env = {k: (python[0] if v == PYTHON else v) for k, v in env.items()}
+    env.update(extra_env)
+    return subprocess.run(
+        ["setpriv", *ids, *args], capture_output=True, text=True, timeout=120, check=False, env=env, **kwargs
+    )
+
+
+def unshare_works() -> str | None:
+    """None if ``unshare -m`` + ``mount --bind`` work here, else why not (for a skip reason)."""
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount --bind /tmp /tmp"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        return f"this kernel/container refuses private mount namespaces: {(probe.stderr or probe.stdout).strip()}"
+    return None
+
+
+@pytest.fixture
+def open_tmp():
+    """A temp dir other users can traverse (pytest's tmp_path lives under a root-only directory)."""
+    path = Path(tempfile.mkdtemp(prefix="krb-open-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.kerberos.conftest import DIAGNOSTICS, PYTHON, SHARER
+from tests.kerberos.conftest import DIAGNOSTICS, NOBODY, PYTHON, SHARER, run_as, unshare_works
 
 
 def share_once(source, dest) -> None:
@@ -92,7 +92,7 @@ def test_stale_status_fails_step_one(kdc, tmp_path, valid_cache):
 def run_check(kdc, ccname: str, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["bash", str(DIAGNOSTICS / "check-kerberos.sh")],
-        env={**kdc.client_env(ccname), **env},
+        env={**kdc.client_env(ccname), "PLATFORM_ENV_FILE": "/nonexistent", "KRB_PYTHON": PYTHON, **env},
         capture_output=True,
         text=True,
         timeout=60,
@@ -100,12 +100,122 @@ def run_check(kdc, ccname: str, **env) -> subprocess.CompletedProcess:
     )
 
 
+def check_lines(result) -> dict[str, str]:
+    return {line[6:36].strip(): line for line in result.stdout.splitlines() if line[:4] in ("PASS", "FAIL")}
+
+
 def test_check_kerberos_host_side(kdc, tmp_path, valid_cache, expired_cache):
     ok = run_check(kdc, f"FILE:{valid_cache}")
     assert ok.returncode == 0, ok.stdout
-    assert "principal=alice@KRBTEST.COM" in ok.stdout
+    assert "principal=alice@KRBTEST.COM" in ok.stdout and "(TGT," in ok.stdout
     expired = run_check(kdc, str(expired_cache))
-    assert expired.returncode == 1 and "run kinit" in expired.stdout
-    keyring = run_check(kdc, "KEYRING:persistent:0", HOST_KRB5_CACHE=str(tmp_path / "none"))
-    assert keyring.returncode == 3 and "export KRB5CCNAME=FILE:" in keyring.stdout
+    assert expired.returncode == 1 and "[expired]" in expired.stdout and "kinit" in expired.stdout
+    keyring = run_check(kdc, "KEYRING:persistent:0")
+    assert keyring.returncode >= 1
+    assert "export KRB5CCNAME=FILE:" in check_lines(keyring)["cache type is FILE"]
     assert shutil.which("bash")
+
+
+def test_check_kerberos_wants_a_tgt_not_any_ticket(kdc, no_tgt_cache):
+    """klist -s passes a cache holding only a service ticket; the sidecar then refuses it."""
+    assert kdc.klist_ok(no_tgt_cache)  # what the old check relied on
+    result = run_check(kdc, f"FILE:{no_tgt_cache}")
+    assert result.returncode == 1
+    line = check_lines(result)["valid TGT"]
+    assert line.startswith("FAIL") and "[no_tgt]" in line and "only service tickets" in line
+
+
+def test_check_kerberos_expected_realm_and_margin(kdc, cache_dir, valid_cache):
+    wrong = run_check(kdc, f"FILE:{valid_cache}", KRB5_REALM="OTHER.LAB", KRB5_PRINCIPAL="alice")
+    line = check_lines(wrong)["valid TGT"]
+    assert wrong.returncode == 1 and "[wrong_realm]" in line and "alice@KRBTEST.COM" in line
+    assert "alice@OTHER.LAB" in line
+    short = kdc.kinit(cache_dir / "diag-short", lifetime="3m")
+    result = run_check(kdc, f"FILE:{short}")
+    assert result.returncode == 1 and "[short_lifetime]" in check_lines(result)["valid TGT"]
+    assert run_check(kdc, f"FILE:{short}", KRB_MIN_LIFETIME_SECONDS="60").returncode == 0
+
+
+def test_check_kerberos_reads_the_platform_settings(kdc, tmp_path, valid_cache):
+    """KRB5_HOST_CCACHE_DIR/NAME and KRB5_HOST_UID from .env: the file the sidecar shares, read as that uid."""
+    hostdir = tmp_path / "krb"
+    hostdir.mkdir()
+    shutil.copyfile(valid_cache, hostdir / "krb5cc_dev")
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"KRB5_HOST_CCACHE_DIR={hostdir}\nKRB5_HOST_CCACHE_NAME=krb5cc_dev\nKRB5_HOST_UID=0\n")
+    good = run_check(kdc, f"FILE:{hostdir / 'krb5cc_dev'}", PLATFORM_ENV_FILE=str(env_file))
+    assert good.returncode == 0, good.stdout
+    assert f"shared by the sidecar from {hostdir}" in good.stdout
+    elsewhere = run_check(kdc, f"FILE:{valid_cache}", PLATFORM_ENV_FILE=str(env_file))
+    line = check_lines(elsewhere)["kinit writes the shared file"]
+    assert elsewhere.returncode == 1 and f"export KRB5CCNAME=FILE:{hostdir / 'krb5cc_dev'}" in line
+    env_file.write_text(env_file.read_text().replace("KRB5_HOST_UID=0", "KRB5_HOST_UID=1234"))
+    other_uid = run_check(kdc, f"FILE:{hostdir / 'krb5cc_dev'}", PLATFORM_ENV_FILE=str(env_file))
+    line = check_lines(other_uid)["sidecar can read it"]
+    assert other_uid.returncode == 1 and "--kerberos-host-uid 0" in line
+
+
+def test_unreadable_copy_is_reported_as_permission_not_expiry(kdc, open_tmp, valid_cache):
+    """The consumer (uid 65534) cannot read a 0640 copy of group 4242: the steps say so and how to fix it."""
+    share = open_tmp / "share"
+    subprocess.run(
+        [PYTHON, str(SHARER), "--once", "--source", str(valid_cache), "--dest", str(share / "krb5cc"), "--gid", "4242"],
+        check=True,
+        capture_output=True,
+    )
+    env = kdc.client_env(f"FILE:{share / 'krb5cc'}")
+    env.update(KRB_STATUS_FILE=str(share / "status.json"), KRB_SHARED_CACHE=str(share / "krb5cc"), KRB_PYTHON=PYTHON)
+    result = run_as(NOBODY, NOBODY, ["bash", str(DIAGNOSTICS / "test-openmetadata-krb.sh")], env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert lines(result)["sidecar status fresh"] == "PASS"
+    step = next(line for line in result.stdout.splitlines() if "shared cache valid" in line)
+    assert "[permission]" in step and "gid 4242" in step and "group_add" in step
+    assert "expired" not in step
+
+
+def test_container_mode_runs_the_probes_inside_with_container_paths(kdc, open_tmp, valid_cache):
+    """KRB_EXEC: the probes run in the "container", which has neither this repository nor the host's paths.
+
+    The stand-in for `docker compose exec -T <service>` is a private mount namespace where the
+    diagnostics directory is hidden and the shared volume appears at a path empty on the host.
+    """
+    reason = unshare_works()
+    if reason:
+        pytest.skip(reason)
+    share = open_tmp / "volume"
+    share_once(valid_cache, share / "krb5cc")
+    inside = open_tmp / "krb5" / "cache"  # the consumer's mount point: empty on the host
+    inside.mkdir(parents=True)
+    fake_exec = open_tmp / "fake-compose-exec"
+    mounts = 'mount -t tmpfs none "$HIDE" && mount --bind "$VOLUME" "$INSIDE"'
+    fake_exec.write_text(f'#!/bin/sh\nexec unshare -m sh -c \'{mounts} && exec "$@"\' sh "$@"\n')
+    fake_exec.chmod(0o755)
+    env = kdc.client_env(f"FILE:{inside / 'krb5cc'}")
+    for key in [k for k in env if k.startswith("KRB_")]:
+        del env[key]
+    env.update(
+        HIDE=str(DIAGNOSTICS),
+        VOLUME=str(share),
+        INSIDE=str(inside),
+        KRB_EXEC=str(fake_exec),
+        KRB_PYTHON=PYTHON,
+        KRB_STATUS_FILE=str(inside / "status.json"),
+        KRB_SHARED_CACHE=str(inside / "krb5cc"),
+    )
+    result = subprocess.run(
+        ["bash", str(DIAGNOSTICS / "test-openmetadata-krb.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert lines(result) == {
+        "sidecar status fresh": "PASS",
+        "shared cache valid": "PASS",
+        "consumer sees the ticket": "PASS",
+        "SQL Server Kerberos login": "SKIP",
+        "harvest dry check": "SKIP",
+    }
+    assert "principal=alice@KRBTEST.COM" in result.stdout and list(inside.iterdir()) == []

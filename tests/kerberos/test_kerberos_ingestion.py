@@ -6,9 +6,9 @@ import json
 import shutil
 
 import pytest
+from platform_bootstrap.pagila import load_pagila
 
 from tests.conftest import connection_env, load_dag
-from tests.support.pagila import load_pagila
 
 HARVEST_PATHS = ("/api/v1/databases", "/api/v1/databaseSchemas", "/api/v1/tables")
 
@@ -84,8 +84,8 @@ def test_postgres_preflight_names_the_ticket_problem(
 
 
 def test_postgres_kerberos_refuses_a_password(monkeypatch):
-    from openmetadata_platform.ingestion.sources import postgres_service_connection
     from openmetadata_platform.ingestion.workflow_config import IngestionConfigError
+    from openmetadata_platform.sources.postgres import postgres_service_connection
 
     for key, value in connection_env(
         "pg_pw", conn_type="postgres", host="h", login="alice", password="pw-123", schema="db"
@@ -195,3 +195,37 @@ def test_filters_from_an_airflow_variable(monkeypatch):
     with pytest.raises(IngestionConfigError) as error:
         operator.build_source_config()
     assert "table_includes" in str(error.value)
+
+
+def test_the_default_lifetime_margin_stops_a_harvest_before_it_starts(
+    kdc, gss_pagila, cache_dir, openmetadata_connection, monkeypatch
+):
+    """A ticket with 3 minutes left passes kinit's idea of "valid" but would die during the harvest."""
+    from openmetadata_platform.kerberos.preflight import TicketTooShortError
+
+    short = kdc.kinit(cache_dir / "harvest-short", lifetime="3m")
+    operator = _postgres_operator(monkeypatch, gss_pagila, short)
+    assert operator.kerberos_min_lifetime_seconds == 600
+    with kdc.activated(f"FILE:{short}"), pytest.raises(TicketTooShortError) as error:
+        operator.execute(context={})
+    assert "less than the 10 min this task requires" in str(error.value) and "kinit" in error.value.fix
+    assert not [r for r in openmetadata_connection.requests if r.path.startswith(HARVEST_PATHS)]
+
+
+def test_the_expected_principal_is_checked_at_task_start(kdc, gss_pagila, shared_copy, monkeypatch):
+    from openmetadata_platform.kerberos.preflight import WrongRealmError
+
+    operator = _postgres_operator(monkeypatch, gss_pagila, shared_copy)
+    operator.kerberos_realm = "OTHER.LAB"
+    with kdc.activated(f"FILE:{shared_copy}"), pytest.raises(WrongRealmError) as error:
+        operator.check_source({})
+    assert "alice@KRBTEST.COM" in str(error.value) and "OTHER.LAB" in str(error.value)
+
+
+@pytest.mark.parametrize("margin", [-1, 1.5, "600", True])
+def test_a_bad_lifetime_margin_is_refused_at_parse_time(margin):
+    from openmetadata_platform.ingestion.workflow_config import IngestionConfigError
+    from openmetadata_platform.operators.ingestion import MssqlMetadataIngestionOperator
+
+    with pytest.raises(IngestionConfigError, match="kerberos_min_lifetime_seconds"):
+        MssqlMetadataIngestionOperator(task_id="t", service_name="mssql", kerberos_min_lifetime_seconds=margin)

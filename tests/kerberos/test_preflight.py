@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from openmetadata_platform.kerberos.preflight import (
@@ -12,10 +14,16 @@ from openmetadata_platform.kerberos.preflight import (
     CacheMissingError,
     CacheUnreadableError,
     KerberosPreflightError,
+    NonFileCacheError,
     NoTgtError,
     TicketExpiredError,
+    TicketTooShortError,
+    WrongPrincipalError,
+    WrongRealmError,
     check_kerberos_ticket,
 )
+
+from tests.kerberos.conftest import NOBODY, PYTHON, run_as
 
 
 def test_valid_cache_passes_with_principal_and_expiry(krb_env, valid_cache):
@@ -52,7 +60,7 @@ def test_expired_cache_names_principal_and_expiry(krb_env, expired_cache):
 
 
 def test_too_little_lifetime_left_fails(krb_env, valid_cache):
-    with pytest.raises(TicketExpiredError, match="required"):
+    with pytest.raises(TicketExpiredError, match="this task requires"):
         check_kerberos_ticket(valid_cache, min_lifetime_seconds=11 * 3600)
 
 
@@ -95,3 +103,117 @@ def test_all_errors_share_a_base_and_mention_the_sidecar_status(krb_env, tmp_pat
 def test_gssapi_is_the_authority_for_non_file_caches(krb_env):
     with pytest.raises(KerberosPreflightError):
         check_kerberos_ticket("MEMORY:empty-preflight-test")
+
+
+# --- one cause, one fix ------------------------------------------------------------------------
+def test_wrong_realm_names_both_and_says_how_to_fix_it(krb_env, valid_cache):
+    with pytest.raises(WrongRealmError) as err:
+        check_kerberos_ticket(valid_cache, expected_realm="OTHER.LAB", expected_principal="alice")
+    message = str(err.value)
+    assert err.value.cause == "wrong_realm"
+    assert "alice@KRBTEST.COM" in message and "alice@OTHER.LAB" in message and "realm KRBTEST.COM" in message
+    assert "kinit -c" in err.value.fix and "alice@OTHER.LAB" in err.value.fix and "KRB5_REALM" in err.value.fix
+
+
+def test_wrong_principal_from_the_platform_settings(kdc, valid_cache, monkeypatch):
+    """KRB5_PRINCIPAL/KRB5_REALM (written by the wizard, passed by Compose) are the default expectation."""
+    monkeypatch.setenv("KRB5_PRINCIPAL", "bob")
+    monkeypatch.setenv("KRB5_REALM", "KRBTEST.COM")
+    with kdc.activated(), pytest.raises(WrongPrincipalError) as err:
+        check_kerberos_ticket(valid_cache)
+    assert "holds a ticket for alice@KRBTEST.COM, expected bob@KRBTEST.COM" in str(err.value)
+    assert "kinit -c" in err.value.fix and "bob@KRBTEST.COM" in err.value.fix
+    monkeypatch.setenv("KRB5_PRINCIPAL", "alice")
+    with kdc.activated():
+        assert check_kerberos_ticket(valid_cache).principal == "alice@KRBTEST.COM"
+        assert check_kerberos_ticket(valid_cache, expected_principal="", expected_realm="").principal
+
+
+def test_a_ticket_shorter_than_the_margin_says_when_it_ends_and_what_to_run(kdc, cache_dir, krb_env):
+    short = kdc.kinit(cache_dir / "short", lifetime="2m")
+    renewable = kdc.kinit(cache_dir / "short-renewable", lifetime="2m", extra=["-r", "1h"])
+    with pytest.raises(TicketTooShortError) as err:
+        check_kerberos_ticket(short, min_lifetime_seconds=600)
+    message = str(err.value)
+    assert err.value.cause == "short_lifetime" and err.value.expires_at.isoformat() in message
+    assert "less than the 10 min this task requires" in message and "in 1 min" in message
+    assert "no longer renewable" in err.value.fix and "kinit_min_lifetime" not in err.value.fix
+    assert "kerberos_min_lifetime_seconds" in err.value.fix
+    with pytest.raises(TicketTooShortError) as err:
+        check_kerberos_ticket(renewable, min_lifetime_seconds=600)
+    assert "kinit -R" in err.value.fix and "renewable until" in err.value.fix
+    assert check_kerberos_ticket(short, min_lifetime_seconds=60).lifetime_seconds > 60
+
+
+def test_service_ticket_only_cache_is_told_to_get_a_tgt(krb_env, no_tgt_cache):
+    with pytest.raises(NoTgtError) as err:
+        check_kerberos_ticket(no_tgt_cache)
+    assert err.value.cause == "no_tgt" and "only service tickets" in err.value.fix
+    assert "no -S" in err.value.fix and "-R" not in err.value.fix
+
+
+def test_expired_ticket_fix_is_renewal(krb_env, expired_cache):
+    with pytest.raises(TicketExpiredError) as err:
+        check_kerberos_ticket(expired_cache)
+    assert err.value.cause == "expired" and "kinit" in err.value.fix and "group" not in err.value.fix
+
+
+def _preflight_as_nobody(cache: Path) -> subprocess.CompletedProcess:
+    code = (
+        "import sys\n"
+        "from openmetadata_platform.kerberos.preflight import KerberosPreflightError, check_kerberos_ticket\n"
+        "try:\n"
+        f"    check_kerberos_ticket({str(cache)!r})\n"
+        "except KerberosPreflightError as exc:\n"
+        "    print(exc.cause); print(exc); sys.exit(1)\n"
+    )
+    return run_as(NOBODY, NOBODY, [PYTHON, "-c", code])
+
+
+def test_permission_names_the_ids_and_the_group_to_use(open_tmp, valid_cache):
+    """A 0640 copy of another group: the fix is a group, not kinit."""
+    cache = open_tmp / "krb5cc"
+    shutil.copyfile(valid_cache, cache)
+    cache.chmod(0o640)
+    os.chown(cache, 0, 4242)
+    result = _preflight_as_nobody(cache)
+    assert result.returncode == 1, result.stdout + result.stderr
+    cause, message = result.stdout.split("\n", 1)
+    assert cause == "permission"
+    assert f"runs as uid {NOBODY}, gid {NOBODY}" in message and "owned by uid 0, gid 4242, mode 0640" in message
+    assert 'group_add: ["4242"]' in message and f"--kerberos-share-gid {NOBODY}" in message
+    assert "kinit" not in message.split("Fix:", 1)[1]
+
+
+def test_permission_on_the_directory(open_tmp, valid_cache):
+    locked = open_tmp / "locked"
+    locked.mkdir(mode=0o700)
+    shutil.copyfile(valid_cache, locked / "krb5cc")
+    result = _preflight_as_nobody(locked / "krb5cc")
+    cause, message = result.stdout.split("\n", 1)
+    assert result.returncode == 1 and cause == "permission"
+    assert f"the directory {locked}" in message and "search (x) permission" in message
+
+
+def test_keyring_cache_gets_the_file_cache_fix(krb_env):
+    with pytest.raises(KerberosPreflightError) as err:
+        check_kerberos_ticket("KEYRING:persistent:4242")
+    assert err.value.cause == "not_file"
+    assert "export KRB5CCNAME=FILE:" in err.value.fix and "only use FILE: caches" in err.value.fix
+
+
+def test_every_cause_has_its_own_fix(krb_env, tmp_path):
+    fixes = {
+        cls.cause: cls("r", "FILE:/x").fix
+        for cls in (
+            CacheMissingError,
+            CacheUnreadableError,
+            CacheEmptyError,
+            NoTgtError,
+            TicketExpiredError,
+            TicketTooShortError,
+            NonFileCacheError,
+        )
+    }
+    fixes["wrong_principal"] = WrongPrincipalError("r", "FILE:/x", "a@B", "c@B").fix
+    assert len(set(fixes.values())) == len(fixes), fixes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kerberos.conftest import PYTHON, SHARER
+from tests.kerberos.conftest import NOBODY, PYTHON, SHARER, run_as
 
 SHARE_GID = 4242  # a group no one on the test machine has: proves the gid is applied
 
@@ -69,10 +70,12 @@ def test_log_and_status_never_contain_ticket_bytes(source, share):
     assert not any(data[i : i + 16] in blob for i in range(60, len(data) - 16, 8))
 
 
-@pytest.mark.parametrize("kind", ["missing", "empty", "expired", "no_tgt", "directory", "garbage"])
+@pytest.mark.parametrize("kind", ["missing", "missing_dir", "empty", "expired", "no_tgt", "directory", "garbage"])
 def test_bad_source_is_not_copied_and_is_reported(kind, tmp_path, share, expired_cache, no_tgt_cache):
     src = tmp_path / "src"
-    if kind == "empty":
+    if kind == "missing_dir":
+        src = tmp_path / "not-mounted" / "krb5cc"
+    elif kind == "empty":
         src.write_bytes(b"")
     elif kind == "expired":
         shutil.copyfile(expired_cache, src)
@@ -82,14 +85,23 @@ def test_bad_source_is_not_copied_and_is_reported(kind, tmp_path, share, expired
         src.mkdir()
     elif kind == "garbage":
         src.write_bytes(b"\x05\x04not a cache")
-    result = run_sharer(src, share, "--once")
+    result = run_sharer(src, share, "--once", "--host-dir", "/home/dev/.krb5")
     assert result.returncode == 1
     assert not share.exists()
     status = status_of(share)
     expected_state = {"directory": "missing", "garbage": "unreadable"}.get(kind, kind)
     assert status["source"]["state"] == expected_state
     assert status["last_error"] and status["shared_valid"] is False and status["principal"] is None
-    assert "kinit" in status["last_error"] or kind == "garbage"
+    assert status["state"] == "waiting" and status["write_error"] is None
+    if kind in ("missing", "empty", "no_tgt", "directory"):
+        # the exact command, with the host's path (not the container's)
+        assert f"kinit -c FILE:/home/dev/.krb5/{src.name}" in status["last_error"]
+    if kind == "expired":
+        assert "kinit -R -c FILE:/home/dev/.krb5/src" in status["last_error"]
+    if kind == "no_tgt":
+        assert "no -S" in status["last_error"]
+    if kind == "missing_dir":
+        assert "KRB5_HOST_CCACHE_DIR" in status["last_error"] and "mkdir" in status["last_error"]
 
 
 @pytest.mark.parametrize("breakage", ["delete", "expire", "empty"])
@@ -112,12 +124,10 @@ def test_last_good_copy_is_kept(breakage, source, share, expired_cache):
 
 
 def test_non_file_caches_get_instructions(tmp_path, share):
-    result = run_sharer("KEYRING:persistent:1000", share, "--once")
+    result = run_sharer("KEYRING:persistent:1000", share, "--once", "--host-dir", "/home/dev/.krb5")
     assert result.returncode == 1
     error = status_of(share)["last_error"]
-    assert "KEYRING" in error and "FILE:" in error and "kinit" in error
-    result = run_sharer(tmp_path / "absent", share, "--once", "--host-ccname", "KCM:1000")
-    assert "KCM" in status_of(share)["last_error"]
+    assert "KEYRING" in error and "export KRB5CCNAME=FILE:/home/dev/.krb5/" in error and "kinit" in error
 
 
 def test_warns_before_expiry(source, share):
@@ -131,20 +141,96 @@ def test_healthcheck(source, share, expired_cache):
     assert run_sharer(source, share, "--healthcheck").returncode == 1  # no status yet
     run_sharer(source, share, "--once", "--interval", "300")
     ok = run_sharer(source, share, "--healthcheck")
-    assert ok.returncode == 0 and "alice@KRBTEST.COM" in ok.stdout
+    assert ok.returncode == 0 and ok.stdout.startswith("healthy: alice@KRBTEST.COM")
     # stale: the sharer stopped updating
     status = json.loads(status_file.read_text())
     status["last_check_epoch"] -= 3600
     status_file.write_text(json.dumps(status))
     stale = run_sharer(source, share, "--healthcheck")
-    assert stale.returncode == 1 and "ago" in stale.stdout
-    # shared copy expired (host ticket expired and the old copy ran out)
+    assert stale.returncode == 1 and "ago" in stale.stdout and stale.stdout.startswith("unhealthy:")
+    # shared copy expired (host ticket expired and the old copy ran out): the container stays
+    # healthy, the line says it waits for a renewed ticket and why
     share.unlink()
     status_file.unlink()
     shutil.copyfile(expired_cache, source)
     run_sharer(source, share, "--once")
     expired = run_sharer(source, share, "--healthcheck")
-    assert expired.returncode == 1 and "expired" in expired.stdout
+    assert expired.returncode == 0 and expired.stdout.startswith("waiting:") and "expired" in expired.stdout
+
+
+def test_healthcheck_waits_for_the_first_ticket(tmp_path, share):
+    """The kerberos profile before any kinit: healthy for `up --wait`, and says what to run."""
+    (tmp_path / "hostdir").mkdir()
+    result = run_sharer(tmp_path / "hostdir" / "krb5cc", share, "--once", "--host-dir", "/tmp", "--principal", "alice")
+    assert result.returncode == 1 and status_of(share)["state"] == "waiting"
+    check = run_sharer(tmp_path / "hostdir" / "krb5cc", share, "--healthcheck")
+    assert check.returncode == 0
+    assert check.stdout.startswith("waiting: no valid ticket to share: no ticket cache")
+    assert "kinit -c FILE:/tmp/krb5cc alice@REALM" in check.stdout
+
+
+def test_watches_a_directory_and_reads_only_what_changed(kdc, tmp_path, share, valid_cache, valid_cache_b):
+    """--source-dir + KRB5_HOST_CCACHE_NAME; an unchanged cache is neither re-read nor re-copied."""
+    hostdir = tmp_path / "hostdir"
+    hostdir.mkdir()
+    shutil.copyfile(valid_cache, hostdir / "krb5cc_1000")
+    env = {"KRB5_HOST_CCACHE_NAME": "krb5cc_1000", "KRB5_SHARE_INTERVAL_SECONDS": "0.05"}
+    proc = subprocess.Popen(
+        [PYTHON, str(SHARER), "--source-dir", str(hostdir), "--dest", str(share)],
+        env={**os.environ, **env},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        status = _wait_status(share, lambda s: s["copies"] >= 1 and s["last_check_epoch"] > 0)
+        checks_then = status["last_check_epoch"]
+        status = _wait_status(share, lambda s: s["last_check_epoch"] > checks_then + 0.5)  # ~10 more cycles
+        assert status["source_reads"] == 1 and status["copies"] == 1
+        assert status["interval_seconds"] == 0.05 and status["source"]["path"] == str(hostdir / "krb5cc_1000")
+        # kinit-style replacement (new inode): read and copied again
+        tmp = hostdir / ".new"
+        tmp.write_bytes(valid_cache_b.read_bytes())
+        os.replace(tmp, hostdir / "krb5cc_1000")
+        status = _wait_status(share, lambda s: s["copies"] == 2)
+        assert share.read_bytes() == valid_cache_b.read_bytes() and status["source_reads"] == 2
+        # a consumer damaging the shared copy gets it rewritten from the unchanged source
+        share.write_bytes(b"damaged")
+        _wait_status(share, lambda s: s["copies"] == 3)
+        assert share.read_bytes() == valid_cache_b.read_bytes()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+
+
+def _wait_status(share: Path, predicate, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            status = status_of(share)
+            if predicate(status):
+                return status
+        except (OSError, ValueError, KeyError):
+            status = None
+        if time.monotonic() > deadline:
+            raise AssertionError(f"status never matched: {status}")
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--principal", "bob"], "expected bob@KRBTEST.COM"),
+        (["--realm", "OTHER.LAB"], "expected realm OTHER.LAB"),
+        (["--principal", "alice@OTHER.LAB"], "expected realm OTHER.LAB"),
+    ],
+)
+def test_refuses_a_ticket_of_another_principal(args, fragment, source, share):
+    result = run_sharer(source, share, "--once", *args)
+    assert result.returncode == 1 and not share.exists()
+    status = status_of(share)
+    assert status["source"]["state"] == "wrong_principal"
+    assert "alice@KRBTEST.COM" in status["last_error"] and fragment in status["last_error"]
+    assert run_sharer(source, share, "--once", "--principal", "alice", "--realm", "KRBTEST.COM").returncode == 0
 
 
 @pytest.mark.parametrize("args", [["--interval", "0"], ["--mode", "0644"], ["--mode", "rw"], ["--gid", "staff"]])
@@ -215,3 +301,59 @@ def test_readers_never_see_a_torn_file(kdc, tmp_path, share, valid_cache, valid_
     assert copies >= 300, f"only {copies} copies happened"
     assert reads["bytes"] > 100 and reads["klist"] > 10
     assert problems == []
+
+
+def _owned_by_nobody(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(data)
+    path.chmod(0o600)  # like a real host cache: only its owner can read it
+    os.chown(path, NOBODY, NOBODY)
+    return path
+
+
+def test_a_group_the_sidecar_cannot_give_is_recorded_in_the_status(open_tmp, valid_cache):
+    """`user: uid` with KRB5_SHARE_GID set used to fail every cycle with "Operation not permitted"."""
+    host = _owned_by_nobody(open_tmp / "host" / "krb5cc", valid_cache.read_bytes())
+    share_dir = open_tmp / "share"
+    share_dir.mkdir()
+    os.chown(share_dir, NOBODY, NOBODY)
+    args = [PYTHON, str(SHARER), "--source", str(host), "--dest", str(share_dir / "krb5cc"), "--gid", str(SHARE_GID)]
+    result = run_as(NOBODY, NOBODY, [*args, "--once"])
+    assert result.returncode == 1
+    status = json.loads((share_dir / "status.json").read_text())
+    assert status["state"] == "failing" and status["source"]["state"] == "valid"
+    error = status["write_error"]
+    assert f"give krb5cc group {SHARE_GID}: Operation not permitted" in error
+    assert f"runs as uid {NOBODY}, gid {NOBODY}" in error and 'user: "${KRB5_HOST_UID}:${KRB5_SHARE_GID}"' in error
+    assert sorted(p.name for p in share_dir.iterdir()) == ["status.json"], "no copy, no temp file left"
+    health = run_as(NOBODY, NOBODY, [*args, "--healthcheck"])
+    assert health.returncode == 1 and health.stdout.startswith("unhealthy: cannot give krb5cc group")
+    # The fix the message gives: run with that group (compose `user: uid:gid`).
+    fixed = run_as(NOBODY, SHARE_GID, [*args, "--once"])
+    assert fixed.returncode == 0, fixed.stderr
+    st = (share_dir / "krb5cc").stat()
+    assert (st.st_gid, stat.S_IMODE(st.st_mode)) == (SHARE_GID, 0o640)
+    assert json.loads((share_dir / "status.json").read_text())["write_error"] is None
+
+
+def test_an_unwritable_share_directory_still_reaches_the_healthcheck(open_tmp, valid_cache):
+    """A volume created root-owned (e.g. by an older image): neither copy nor status can be written."""
+    host = _owned_by_nobody(open_tmp / "host" / "krb5cc", valid_cache.read_bytes())
+    share_dir = open_tmp / "share"
+    share_dir.mkdir(mode=0o755)  # root's
+    args = [PYTHON, str(SHARER), "--source", str(host), "--dest", str(share_dir / "krb5cc")]
+    spec = importlib.util.spec_from_file_location("ticket_sharer", SHARER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fallback = module._fallback_status(share_dir / "status.json")
+    try:
+        result = run_as(NOBODY, NOBODY, [*args, "--once"])
+        assert result.returncode == 1 and list(share_dir.iterdir()) == []
+        status = json.loads(fallback.read_text())
+        assert status["state"] == "failing" and "status file:" in status["write_error"]
+        health = run_as(NOBODY, NOBODY, [*args, "--healthcheck"])
+        assert health.returncode == 1
+        assert health.stdout.startswith(f"unhealthy: cannot create a file in {share_dir}: Permission denied")
+        assert f"uid {NOBODY}" in health.stdout and "docker volume rm platform_kerberos_cache" in health.stdout
+    finally:
+        fallback.unlink(missing_ok=True)

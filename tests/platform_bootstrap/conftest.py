@@ -30,7 +30,9 @@ def run_platform(*args: str, env: dict | None = None, input: str | None = None) 
 @pytest.fixture
 def setup_dir(tmp_path: Path) -> Path:
     """A directory holding the output of a default non-interactive ``platform setup``."""
-    result = run_platform("setup", "--non-interactive", "--dir", str(tmp_path))
+    # No port check: a developer's running platform (or anything else) may hold the default ports;
+    # the port check has its own tests (test_preflight.py).
+    result = run_platform("setup", "--non-interactive", "--skip-port-check", "--dir", str(tmp_path))
     assert result.returncode == 0, result.stderr
     return tmp_path
 
@@ -38,7 +40,24 @@ def setup_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def postgres():
     """One throwaway PostgreSQL for the module's database tests."""
-    from tests.support.postgres import ThrowawayPostgres
+    from platform_bootstrap.local_postgres import ThrowawayPostgres
 
     with ThrowawayPostgres() as pg:
         yield pg
+
+
+def global_ipv4() -> str:
+    """A non-loopback IPv4 address of this machine (0.0.0.0 when it has none)."""
+    import json
+
+    try:
+        out = subprocess.run(
+            ["ip", "-j", "-4", "addr", "show", "scope", "global"], capture_output=True, text=True, check=False
+        ).stdout
+    except OSError:  # no iproute2: 0.0.0.0 is non-loopback too
+        out = ""
+    for link in json.loads(out or "[]"):
+        for info in link.get("addr_info", []):
+            if info.get("local"):
+                return info["local"]
+    return "0.0.0.0"

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from platform_bootstrap.envfile import read_env
 from platform_bootstrap.secrets_gen import SECRET_KEYS
+from platform_bootstrap.settings import DEFAULT_PORTS, PORT_ENV
 
 from .conftest import BOOTSTRAP, DATA
 
@@ -29,19 +30,26 @@ def _merged_raw_services() -> dict:
     return services
 
 
-@pytest.fixture
-def resolved(setup_dir):
-    """``docker-compose config`` of both files with the wizard's .env, parsed."""
+def render(env_dir) -> tuple[dict, dict]:
+    """``docker-compose config`` of both files with the wizard's .env (kerberos profile on), parsed.
+
+    Rendering needs no engine; Debian's v1 binary does it (running is refused in scripts/compose.sh).
+    """
     if not shutil.which("docker-compose"):
         pytest.fail("docker-compose (Debian package) is required: bash .ci/install-system-packages")
-    cmd = ["docker-compose", "--env-file", str(setup_dir / ".env"), "--profile", "kerberos"]
+    cmd = ["docker-compose", "--env-file", str(env_dir / ".env"), "--profile", "kerberos"]
     for f in FILES:
         cmd += ["-f", f]
     result = subprocess.run(
         check=False, args=[*cmd, "config"], cwd=BOOTSTRAP, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    return yaml.safe_load(result.stdout), read_env(setup_dir / ".env")
+    return yaml.safe_load(result.stdout), read_env(env_dir / ".env")
+
+
+@pytest.fixture
+def resolved(setup_dir):
+    return render(setup_dir)
 
 
 def test_config_resolves_with_wizard_env(resolved):
@@ -61,6 +69,33 @@ def test_config_resolves_with_wizard_env(resolved):
     assert services["openmetadata-migrate"]["environment"] == server_env
     assert services["openmetadata-server"]["image"] == env["IMAGE_OPENMETADATA_SERVER"]
     assert {("127.0.0.1", 8585, 8585), ("127.0.0.1", 8586, 8586)} <= _ports(services["openmetadata-server"])
+    # Defaults that miss a local PostgreSQL (5432) and Elasticsearch (9200).
+    assert _ports(services["platform-postgres"]) == {("127.0.0.1", 15432, 5432)}
+    assert _ports(services["platform-elasticsearch"]) == {("127.0.0.1", 19200, 9200)}
+    assert server_env["OPENMETADATA_SERVER_URL"] == env["OPENMETADATA_HOST_PORT"] == "http://127.0.0.1:8585"
+
+
+def test_non_loopback_bind_address_reaches_every_port_and_url(tmp_path):
+    """Another address of this host: every published port and the server's URL use it."""
+    from .conftest import global_ipv4, run_platform
+
+    address = global_ipv4()
+    result = run_platform("setup", "-y", "--skip-port-check", "--dir", str(tmp_path), "--bind-address", address)
+    assert result.returncode == 0, result.stderr
+    config, env = render(tmp_path)
+    published = set().union(*(_ports(s) for s in config["services"].values()))
+    assert published and {ip for ip, _, _ in published} == {address}
+    host = "127.0.0.1" if address == "0.0.0.0" else address
+    assert env["OPENMETADATA_HOST_PORT"] == f"http://{host}:8585"
+    assert config["services"]["openmetadata-server"]["environment"]["OPENMETADATA_SERVER_URL"] == f"http://{host}:8585"
+
+
+def test_elasticsearch_has_no_memlock_ulimit(resolved):
+    """memlock is useless without bootstrap.memory_lock and refused by rootless Docker and Podman."""
+    config, _ = resolved
+    es = config["services"]["platform-elasticsearch"]
+    assert "memlock" not in es.get("ulimits", {})
+    assert "bootstrap.memory_lock" not in es["environment"]
 
 
 def _ports(service: dict) -> set[tuple[str, int, int]]:
@@ -123,6 +158,9 @@ def test_published_ports_are_overridable():
             assert re.fullmatch(
                 r"\$\{PLATFORM_BIND_ADDRESS:-127\.0\.0\.1\}:\$\{PLATFORM_[A-Z_]+_PORT:-\d+\}:\d+", port
             ), (name, port)
+            env_name, default = re.search(r"\$\{(PLATFORM_[A-Z_]+_PORT):-(\d+)\}", port).groups()
+            key = {v: k for k, v in PORT_ENV.items()}[env_name]
+            assert int(default) == DEFAULT_PORTS[key], (name, port)  # compose and wizard agree
 
 
 def test_no_literal_secrets_in_tracked_files(setup_dir):
@@ -172,8 +210,65 @@ def test_base_file_declares_network_volume_and_sidecar():
     sidecar = base["services"]["developer-kerberos-service"]
     assert sidecar["build"] == "./kerberos"
     assert "platform_kerberos_cache:/krb5/cache" in sidecar["volumes"]
-    assert any(v.endswith(":/host-krb5/krb5cc:ro") for v in sidecar["volumes"])
+    # The host DIRECTORY, read-only; never the cache file itself (kinit replaces it).
+    binds = [v for v in sidecar["volumes"] if isinstance(v, dict)]
+    assert binds == [
+        {
+            "type": "bind",
+            "source": "${KRB5_HOST_CCACHE_DIR:-/dev/null/KRB5_HOST_CCACHE_DIR-is-not-set}",
+            "target": "/host-krb5",
+            "read_only": True,
+        }
+    ]
+    assert not [v for v in sidecar["volumes"] if isinstance(v, str) and "host-krb5" in v]
     assert sidecar["healthcheck"]["test"] == ["CMD", "python3", "/app/ticket_sharer.py", "--healthcheck"]
+
+
+def test_sidecar_user_matches_the_dockerfile_and_the_wizard(setup_dir):
+    sidecar = _raw("docker-compose.yml")["services"]["developer-kerberos-service"]
+    assert sidecar["user"] == "${KRB5_HOST_UID:-0}:${KRB5_SHARE_GID:-0}"
+    dockerfile = (BOOTSTRAP / "kerberos" / "Dockerfile").read_text()
+    assert '#   user: "${KRB5_HOST_UID}:${KRB5_SHARE_GID}"' in dockerfile
+    env = read_env(setup_dir / ".env")
+    assert env["KRB5_HOST_UID"].isdigit() and env["KRB5_SHARE_GID"] == "0"
+
+
+def _names(text: str, prefix: str) -> set[str]:
+    return set(re.findall(rf"\b({prefix}[A-Z_]+)\b", text))
+
+
+def test_one_name_per_kerberos_setting_everywhere():
+    """The KRB5_* settings have the same names in compose, the wizard, the sidecar, the scripts and docs."""
+    from platform_bootstrap.wizard import _MANAGED_KEYS, _RETIRED_KEYS
+
+    compose = (BOOTSTRAP / "docker-compose.yml").read_text()
+    in_compose = _names(compose, "KRB5_")
+    sidecar = (BOOTSTRAP / "kerberos" / "ticket_sharer.py").read_text()
+    sidecar_reads = set(re.findall(r'(?:environ\.get|_env)\("(KRB5_[A-Z_]+)"', sidecar))
+    optional = {"KRB5_SHARE_INTERVAL_SECONDS"}  # compose default 5, may be set in .env by hand
+    assert sidecar_reads - {"KRB5_HOST_CCACHE_DIR"} <= in_compose
+    assert in_compose <= (_MANAGED_KEYS | optional)
+    written_by_wizard = {k for k in _MANAGED_KEYS if k.startswith("KRB5_")}
+    for path in [
+        BOOTSTRAP / "diagnostics" / "check-kerberos.sh",
+        BOOTSTRAP / "diagnostics" / "test-openmetadata-krb.sh",
+        BOOTSTRAP / "kerberos" / "README.md",
+        BOOTSTRAP / "kerberos" / "Dockerfile",
+        BOOTSTRAP / "README.md",
+        BOOTSTRAP.parent / "provider" / "openmetadata_platform" / "kerberos" / "preflight.py",
+    ]:
+        text = path.read_text()
+        used = _names(text, "KRB5_") - {"KRB5_CONFIG", "KRB5_KTNAME"}
+        assert used <= written_by_wizard | optional, (path.name, used - written_by_wizard - optional)
+        assert not _names(text, "HOST_KRB5") and not (_names(text, "TICKET_SHARER_") - {"TICKET_SHARER_"}), path.name
+        assert not (used & _RETIRED_KEYS), path.name
+
+
+def test_nothing_waits_for_the_sidecar_to_have_a_ticket(resolved):
+    """`up --wait` with the kerberos profile must not hinge on a kinit: nothing depends on the sidecar."""
+    config, _ = resolved
+    for name, service in config["services"].items():
+        assert "developer-kerberos-service" not in (service.get("depends_on") or {}), name
 
 
 def test_elasticsearch_heap_is_configurable(resolved):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -78,28 +79,96 @@ def test_no_compose_gives_one_clear_line(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1 and "Docker Compose not found" in result.stderr
 
 
-def test_v1_fallback_drops_wait_and_polls_health(tmp_path):
+def _compose(tmp_path, path: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        check=False,
+        args=["bash", str(BOOTSTRAP / "scripts/compose.sh"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PATH": path},
+    )
+
+
+def test_compose_v1_is_refused_in_one_line_with_the_fix(tmp_path):
+    """Debian 12's real docker-compose 1.29 and no v2 plugin: say so, run nothing."""
+    real_v1 = shutil.which("docker-compose")
+    if not real_v1:
+        pytest.fail("docker-compose (Debian package) is required: bash .ci/install-system-packages")
+    log = tmp_path / "calls"
+    path = _bin_dir(tmp_path, {"docker": f'echo "docker $*" >> {log}; [ "$1" = info ] && exit 0; exit 1'})
+    wrapper = f'#!/bin/sh\necho "docker-compose $*" >> {log}\nexec {real_v1} "$@"\n'
+    (tmp_path / "bin" / "docker-compose").write_text(wrapper)
+    (tmp_path / "bin" / "docker-compose").chmod(0o755)
+    for args in (["up", "-d", "--wait"], ["config"]):
+        result = _compose(tmp_path, path, *args)
+        assert result.returncode == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "Docker Compose v1" in lines[0] and "docker-compose 1." in lines[0]
+        assert "KeyError: 'ContainerConfig'" in lines[0] and "docker-compose-plugin" in lines[0]
+    calls = log.read_text().splitlines()
+    assert [c for c in calls if c.startswith("docker-compose")] == ["docker-compose version --short"] * 2
+
+
+def test_compose_v2_runs_with_wait_kept(tmp_path):
+    log = tmp_path / "calls"
+    path = _bin_dir(tmp_path, {"docker": f'echo "docker $*" >> {log}; exit 0'})
+    result = _compose(tmp_path, path, "up", "-d", "--wait")
+    assert result.returncode == 0, result.stderr
+    assert log.read_text().splitlines()[-1] == (
+        "docker compose -f docker-compose.yml -f docker-compose.openmetadata.yml -f docker-compose.airflow.yml"
+        " up -d --wait"
+    )
+
+
+def test_a_standalone_v2_docker_compose_is_accepted(tmp_path):
     log = tmp_path / "calls"
     path = _bin_dir(
         tmp_path,
         {
-            "docker": 'if [ "$1" = info ]; then exit 0; fi; exit 1',  # engine up, no v2 plugin
-            "docker-compose": f'echo "compose $*" >> {log}',
-            "fakepython": f'echo "python $*" >> {log}',
+            "docker": '[ "$1" = info ] && exit 0; exit 1',
+            "docker-compose": f'[ "$1" = version ] && {{ echo 2.24.6; exit 0; }}; echo "compose $*" >> {log}',
         },
     )
-    result = subprocess.run(
-        check=False,
-        args=["bash", str(BOOTSTRAP / "scripts/compose.sh"), "up", "-d", "--wait"],
+    result = _compose(tmp_path, path, "ps")
+    assert result.returncode == 0, result.stderr
+    assert log.read_text().splitlines() == [
+        "compose -f docker-compose.yml -f docker-compose.openmetadata.yml -f docker-compose.airflow.yml ps"
+    ]
+
+
+def test_progress_shows_what_elapsed_and_last_line_and_keeps_failures(tmp_path):
+    """make install's pip steps: a heartbeat with the elapsed time and pip's last line; the log on failure."""
+    script = str(BOOTSTRAP / "scripts/progress.sh")
+    ok = subprocess.run(
+        ["bash", script, "pip: demo", "bash", "-c", "echo Collecting apache-airflow; sleep 2.5; echo Installing x"],
         capture_output=True,
         text=True,
-        timeout=30,
-        env={**os.environ, "PATH": path, "PLATFORM_PYTHON": "fakepython"},
+        timeout=60,
+        env={**os.environ, "PROGRESS_EVERY": "1"},
+        check=False,
     )
-    assert result.returncode == 0, result.stderr
-    calls = log.read_text().splitlines()
-    assert calls[0] == "compose -f docker-compose.yml -f docker-compose.openmetadata.yml up -d"
-    assert calls[1].startswith("python ") and calls[1].endswith("platform health --wait 600")
+    assert ok.returncode == 0
+    lines = ok.stdout.splitlines()
+    assert lines[0] == "pip: demo: started" and lines[-1].startswith("pip: demo: done in ")
+    assert any(re.fullmatch(r"pip: demo: [12]s, last: Collecting apache-airflow", line) for line in lines), lines
+    bad = subprocess.run(
+        ["bash", script, "pip: broken", "bash", "-c", "echo ERROR: No matching distribution; exit 3"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 3
+    assert "pip: broken: FAILED" in bad.stderr and "ERROR: No matching distribution" in bad.stderr
+
+
+def test_make_install_uses_the_progress_wrapper():
+    makefile = (REPO / "Makefile").read_text()
+    pip_lines = [line for line in makefile.splitlines() if "pip install" in line and "-m pip check" not in line]
+    assert pip_lines and all(" -q " not in line for line in pip_lines)
+    assert makefile.count("platform-bootstrap/scripts/progress.sh") >= 2
 
 
 def test_make_target_without_engine_fails_cleanly():

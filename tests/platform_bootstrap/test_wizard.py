@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import pytest
@@ -11,6 +12,8 @@ from platform_bootstrap.envfile import read_env
 from platform_bootstrap.secrets_gen import SECRET_KEYS
 
 from .conftest import run_platform
+
+SERVER_IMAGE = "images.openmetadata_server"
 
 
 def _snapshot(path):
@@ -27,7 +30,15 @@ def test_non_interactive_writes_both_files_with_strong_secrets(setup_dir):
         assert len(env[key]) >= 24 and env[key].isalnum(), key
     assert len({env[k] for k in SECRET_KEYS}) == len(SECRET_KEYS)
     assert env["OPENMETADATA_ADMIN_PASSWORD"] != "admin"
-    assert env["OPENMETADATA_HOST_PORT"] == "http://localhost:8585"
+    assert env["OPENMETADATA_HOST_PORT"] == "http://127.0.0.1:8585"  # through the bind address
+    assert cfg["ports"] == {
+        "openmetadata": 8585,
+        "openmetadata_admin": 8586,
+        "postgres": 15432,
+        "elasticsearch": 19200,
+        "airflow": 18080,
+    }
+    assert env["PLATFORM_AIRFLOW_PORT"] == "18080" and env["PLATFORM_POSTGRES_PORT"] == "15432"
     assert env["OPENMETADATA_JWT_TOKEN"] == ""  # placeholder until the server hands out the token
     # No secret leaks into the non-secret config file.
     text = (setup_dir / "platform-config.yaml").read_text()
@@ -40,7 +51,7 @@ def test_two_installations_get_different_secrets(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir(), b.mkdir()
     for d in (a, b):
-        assert run_platform("setup", "-y", "--dir", str(d)).returncode == 0
+        assert run_platform("setup", "-y", "--skip-port-check", "--dir", str(d)).returncode == 0
     ea, eb = read_env(a / ".env"), read_env(b / ".env")
     assert all(ea[k] != eb[k] for k in SECRET_KEYS)
     assert (a / "secrets/jwt/private_key.der").read_bytes() != (b / "secrets/jwt/private_key.der").read_bytes()
@@ -55,6 +66,7 @@ def test_rerun_keeps_secrets_token_and_keys_and_changes_only_what_was_asked(setu
     result = run_platform(
         "setup",
         "-y",
+        "--skip-port-check",
         "--dir",
         str(setup_dir),
         "--openmetadata-port",
@@ -67,15 +79,15 @@ def test_rerun_keeps_secrets_token_and_keys_and_changes_only_what_was_asked(setu
     after = read_env(setup_dir / ".env")
     assert all(after[k] == before[k] for k in SECRET_KEYS)
     assert after["PLATFORM_OPENMETADATA_PORT"] == "9585"
-    assert after["OPENMETADATA_HOST_PORT"] == "http://localhost:9585"
+    assert after["OPENMETADATA_HOST_PORT"] == "http://127.0.0.1:9585"
     assert after["IMAGE_POSTGRES"] == "artifactory.corp.example/docker/postgres:16"
     assert after["IMAGE_ELASTICSEARCH"] == before["IMAGE_ELASTICSEARCH"]
     assert after["OPENMETADATA_JWT_TOKEN"] == "eyJ.bot.token"
-    assert "localhost:9585" in after["AIRFLOW_CONN_OPENMETADATA_DEFAULT"]
+    assert "127.0.0.1:9585" in after["AIRFLOW_CONN_OPENMETADATA_DEFAULT"]
     assert after["MY_OWN_SETTING"] == "kept"
     assert (setup_dir / "secrets/jwt/private_key.der").read_bytes() == key_before
     # A second run without flags keeps the changed port (previous answer beats default).
-    assert run_platform("setup", "-y", "--dir", str(setup_dir)).returncode == 0
+    assert run_platform("setup", "-y", "--skip-port-check", "--dir", str(setup_dir)).returncode == 0
     assert read_env(setup_dir / ".env")["PLATFORM_OPENMETADATA_PORT"] == "9585"
 
 
@@ -83,7 +95,8 @@ def test_settings_from_environment_variables(tmp_path):
     env = {
         **os.environ,
         "PLATFORM_NON_INTERACTIVE": "1",
-        "PLATFORM_POSTGRES_PORT": "15432",
+        "PLATFORM_SKIP_PORT_CHECK": "1",
+        "PLATFORM_POSTGRES_PORT": "25432",
         "PLATFORM_KERBEROS": "true",
         "PLATFORM_KERBEROS_CCACHE": "/tmp/krb5cc_1000",
         "PLATFORM_KERBEROS_REALM": "EXAMPLE.COM",
@@ -91,9 +104,12 @@ def test_settings_from_environment_variables(tmp_path):
     result = run_platform("setup", "--dir", str(tmp_path), env=env)
     assert result.returncode == 0, result.stderr
     written = read_env(tmp_path / ".env")
-    assert written["PLATFORM_POSTGRES_PORT"] == "15432"
+    assert written["PLATFORM_POSTGRES_PORT"] == "25432"
     assert written["COMPOSE_PROFILES"] == "kerberos"
-    assert written["KRB5_HOST_CCACHE"] == "/tmp/krb5cc_1000"
+    # One name per setting: the directory the sidecar mounts and the file in it.
+    assert (written["KRB5_HOST_CCACHE_DIR"], written["KRB5_HOST_CCACHE_NAME"]) == ("/tmp", "krb5cc_1000")
+    assert written["KRB5_SHARE_GID"] == "0" and written["KRB5_HOST_UID"].isdigit()
+    assert written["KRB5_REALM"] == "EXAMPLE.COM" and "KRB5_HOST_CCACHE" not in written
 
 
 @pytest.mark.parametrize(
@@ -103,13 +119,26 @@ def test_settings_from_environment_variables(tmp_path):
         (["--postgres-port", "abc"], "ports.postgres"),
         (["--image-elasticsearch", "my mirror/elasticsearch:9"], "images.elasticsearch"),
         (["--elasticsearch-heap", "lots"], "elasticsearch_heap"),
-        (["--elasticsearch-port", "8585"], "ports"),
+        (["--elasticsearch-port", "8585"], "ports.elasticsearch"),
+        (["--airflow-port", "8586"], "ports.airflow"),
         (["--kerberos"], "kerberos.host_ccache"),
+        (["--kerberos", "--kerberos-ccache", "KEYRING:persistent:1000"], "kerberos.host_ccache"),
+        (["--kerberos", "--kerberos-ccache", "/krb5cc"], "kerberos.host_ccache"),
+        (["--kerberos-share-gid", "staff"], "kerberos.share_gid"),
+        (["--kerberos-realm", "EXAMPLE.COM", "--kerberos-principal", "bob@OTHER.LAB"], "kerberos.principal"),
+        (["--bind-address", "999.999.999.999"], "bind_address"),
+        (["--bind-address", "::1"], "bind_address"),
+        (["--bind-address", "localhost"], "bind_address"),
+        (["--image-openmetadata-server", "docker.getcollate.io/openmetadata/server:1.9.0"], SERVER_IMAGE),
+        (["--image-openmetadata-server", "docker.getcollate.io/openmetadata/server"], SERVER_IMAGE),
+        (["--image-postgres", "Docker.io/Library/Postgres:16"], "images.postgres"),
+        (["--image-elasticsearch", "mirror.corp/elastic//elasticsearch:9"], "images.elasticsearch"),
+        (["--image-kerberos-sidecar", "platform/sidecar:"], "images.kerberos_sidecar"),
     ],
 )
 def test_bad_input_names_the_field_and_writes_nothing(setup_dir, args, field):
     before = _snapshot(setup_dir)
-    result = run_platform("setup", "-y", "--dir", str(setup_dir), *args)
+    result = run_platform("setup", "-y", "--skip-port-check", "--dir", str(setup_dir), *args)
     assert result.returncode == 2
     assert f"error: {field}: expected" in result.stderr
     assert "Traceback" not in result.stderr
@@ -136,11 +165,89 @@ def test_interactive_mode_reprompts_on_bad_answer(tmp_path, monkeypatch):
     from platform_bootstrap import cli
 
     monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
-    # cluster, bind, om port (bad then good), admin port, pg, es, heap, 4 images, kerberos? no
-    answers = ["mycluster", "", "99999", "8600", "", "", "", "", "", "", "", "", "n"]
-    result = CliRunner().invoke(cli.main, ["setup", "--dir", str(tmp_path)], input="\n".join(answers) + "\n")
+    # cluster, bind (bad then good), om port (bad then good), admin, pg, es, airflow, heap, 4 images, kerberos? no
+    answers = ["mycluster", "999.1.1.1", "", "99999", "8600", "", "", "", "", "", "", "", "", "", "n"]
+    result = CliRunner().invoke(
+        cli.main, ["setup", "--skip-port-check", "--dir", str(tmp_path)], input="\n".join(answers) + "\n"
+    )
     assert result.exit_code == 0, result.output
-    assert "expected a port number 1-65535" in result.output
+    assert "expected a port number 1-65535" in result.output and "bind_address: expected an IPv4" in result.output
     written = read_env(tmp_path / ".env")
     assert written["OPENMETADATA_CLUSTER_NAME"] == "mycluster"
     assert written["PLATFORM_OPENMETADATA_PORT"] == "8600"
+
+
+def test_the_error_messages_say_what_is_wrong(setup_dir):
+    def error(*args):
+        result = run_platform("setup", "-y", "--skip-port-check", "--dir", str(setup_dir), *args)
+        assert result.returncode == 2
+        return result.stderr
+
+    clash = error("--elasticsearch-port", "8585")
+    assert "ports.elasticsearch: expected a port different from ports.openmetadata: both are 8585" in clash
+    assert "PLATFORM_OPENMETADATA_PORT" in clash and "PLATFORM_ELASTICSEARCH_PORT" in clash
+    upper = error("--image-postgres", "Docker.io/Library/Postgres:16")
+    assert "lower-case repository path" in upper and "'Docker.io/library/postgres:16'" in upper
+    old_server = error("--image-openmetadata-server", "docker.getcollate.io/openmetadata/server:1.9.0")
+    assert "expected a 2.0.x tag" in old_server and "'1.9.0'" in old_server
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "docker.io/library/postgres:16",
+        "postgres",
+        "localhost:5000/team/postgres:16.4-alpine",
+        "Artifactory.Corp.Example:8443/docker-remote/elasticsearch/elasticsearch:9.3.0",
+        "registry.example.com/openmetadata/server:2.0.6@sha256:" + "a" * 64,
+        "[::1]:5000/x/y_z__w-v:latest",
+    ],
+)
+def test_valid_image_references(ref):
+    from platform_bootstrap.settings import validate_image
+
+    assert validate_image("images.x", ref) == ref
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["POSTGRES:16", "docker.io/Library/postgres", "postgres:", "postgres:-1", "a//b", "-x/y", "x/y@sha256:abc", "x y"],
+)
+def test_invalid_image_references(ref):
+    from platform_bootstrap.settings import ConfigError, validate_image
+
+    with pytest.raises(ConfigError) as err:
+        validate_image("images.x", ref)
+    assert err.value.field == "images.x"
+
+
+def test_client_version_falls_back_to_the_pinned_constraint(monkeypatch):
+    from platform_bootstrap import settings
+
+    def missing(name):
+        raise settings.importlib_metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(settings.importlib_metadata, "version", missing)
+    pinned = re.search(r"^openmetadata-ingestion==(\d+\.\d+)", settings.CONSTRAINTS.read_text(), re.MULTILINE)
+    assert settings.client_major_minor() == pinned.group(1) == "2.0"
+
+
+def test_rerun_drops_the_retired_setting_names(setup_dir):
+    (setup_dir / ".env").write_text(
+        (setup_dir / ".env").read_text() + "KRB5_HOST_CCACHE=/tmp/krb5cc_0\nHOST_UID=1000\nMY_SETTING=kept\n"
+    )
+    assert run_platform("setup", "-y", "--skip-port-check", "--dir", str(setup_dir)).returncode == 0
+    env = read_env(setup_dir / ".env")
+    assert "KRB5_HOST_CCACHE" not in env and "HOST_UID" not in env and env["MY_SETTING"] == "kept"
+
+
+def test_host_uid_is_the_cache_owner(tmp_path):
+    cache = tmp_path / "krb5cc_dev"
+    cache.write_bytes(b"x")
+    os.chown(cache, 4321, 4321)
+    result = run_platform(
+        "setup", "-y", "--skip-port-check", "--dir", str(tmp_path), "--kerberos", "--kerberos-ccache", str(cache)
+    )
+    assert result.returncode == 0, result.stderr
+    env = read_env(tmp_path / ".env")
+    assert env["KRB5_HOST_UID"] == "4321" and env["KRB5_HOST_CCACHE_DIR"] == str(tmp_path)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.support.postgres import free_port
+from platform_bootstrap.local_postgres import free_port
 
 REALM = "KRBTEST.COM"
 USER = "alice"
