@@ -1,13 +1,12 @@
-"""cookiecutter-datakit rendered for every option combination: files, pins, connection,
-compose override, the generated project's own tests, DagBag and ruff."""
+"""cookiecutter-datakit rendered for every option combination: files, pins, provider source,
+connections, compose override, Astro conventions, the generated project's own tests, DagBag
+and ruff."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,17 @@ from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
 from tests.conftest import REPO_ROOT
-from tests.datakit.conftest import COMBINATIONS, TEMPLATE, VENV_BIN, clean_env, run
+from tests.datakit.conftest import (
+    COMBINATIONS,
+    PROVIDER_DIST,
+    TEMPLATE,
+    VENV_BIN,
+    clean_env,
+    requirement_lines,
+    run,
+    summary_counts,
+)
 
-PROVIDER = "airflow-provider-openmetadata-platform"
 LAYOUT = [
     "dags",
     "include",
@@ -30,13 +37,18 @@ LAYOUT = [
     "airflow_settings.yaml",
     ".env.example",
     ".gitignore",
+    ".dockerignore",
     "README.md",
     "pyproject.toml",
     "tests/dags/test_dag_integrity.py",
-    "dags/example_daily_orders.py",
+    "dags/example_daily_rentals.py",
+    "dags/.airflowignore",
     ".astro/config.yaml",
+    ".astro/test_dag_integrity_default.py",
+    ".astro/dag_integrity_exceptions.txt",
 ]
 KERBEROS_PACKAGES = {"krb5-user", "libgssapi-krb5-2", "unixodbc", "tdsodbc"}
+EXAMPLE_TASKS = ["create_daily_rentals", "register_daily_rentals", "load_daily_rentals"]
 
 
 def options(name: str) -> dict[str, str]:
@@ -50,12 +62,6 @@ def kit(request, rendered) -> tuple[Path, dict[str, str]]:
     return rendered[request.param], options(request.param)
 
 
-def test_default_provider_version_is_the_providers():
-    defaults = json.loads((TEMPLATE / "cookiecutter.json").read_text())
-    pyproject = tomllib.loads((REPO_ROOT / "provider" / "pyproject.toml").read_text())
-    assert defaults["provider_version"] == pyproject["project"]["version"]
-
-
 def test_requirements_pins_match_the_platform_constraints(rendered):
     def pins(text: str) -> dict[str, str]:
         found = {}
@@ -66,9 +72,10 @@ def test_requirements_pins_match_the_platform_constraints(rendered):
         return found
 
     platform = pins((REPO_ROOT / "constraints.txt").read_text())
-    kit_pins = pins((rendered["defaults"] / "requirements.txt").read_text())
-    for package in ("openmetadata-ingestion", "dbt-core"):
-        assert kit_pins[package] == platform[package], package
+    for name, project in rendered.items():
+        kit_pins = pins((project / "requirements.txt").read_text())
+        for package in ("openmetadata-ingestion", "dbt-core"):
+            assert kit_pins[package] == platform[package], (name, package)
 
 
 def test_layout(kit):
@@ -77,6 +84,7 @@ def test_layout(kit):
     missing = [p for p in LAYOUT if not (project / p).exists()]
     assert not missing
     assert (project / "docker-compose.override.yml").exists() == (ctx["join_platform_network"] == "yes")
+    assert (project / "include" / "wheels").is_dir() == (ctx["provider_source"] == "wheel")
     leftovers = [
         str(p) for p in project.rglob("*") if p.is_file() and re.search(r"\{\{ ?cookiecutter|\{%", p.read_text())
     ]
@@ -85,30 +93,44 @@ def test_layout(kit):
 
 def test_dockerfile_uses_the_configured_runtime_image(kit):
     project, ctx = kit
-    froms = [line for line in (project / "Dockerfile").read_text().splitlines() if line.startswith("FROM ")]
+    dockerfile = (project / "Dockerfile").read_text()
+    froms = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
     assert froms == [f"FROM {ctx['runtime_image']}:{ctx['runtime_version']}"]
-    kerberos_env = "ENV KRB5CCNAME=FILE:/krb5/cache/krb5cc" in (project / "Dockerfile").read_text()
-    assert kerberos_env == (ctx["use_sqlserver_kerberos"] == "yes")
+    assert ("ENV KRB5CCNAME=FILE:/krb5/cache/krb5cc" in dockerfile) == (ctx["use_sqlserver_kerberos"] == "yes")
 
 
-def test_requirements_pin_the_provider(kit):
+def test_provider_comes_from_the_chosen_source_only(kit):
+    """wheel: not in requirements.txt, installed by the Dockerfile with --no-index; index: one
+    --index-url and an exact pin; git: a commit-pinned URL. Never --extra-index-url."""
     project, ctx = kit
-    lines = [
-        line.strip()
-        for line in (project / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+    lines = requirement_lines(project)
+    dockerfile = (project / "Dockerfile").read_text()
     extra = "[kerberos]" if ctx["use_sqlserver_kerberos"] == "yes" else ""
-    assert f"{PROVIDER}{extra}=={ctx['provider_version']}" in lines
-    index_lines = [line for line in lines if line.startswith("--")]
-    expected = [f"--extra-index-url {ctx['pip_extra_index_url']}"] if ctx["pip_extra_index_url"] else []
-    assert index_lines == expected
+    provider_lines = [line for line in lines if line.startswith(PROVIDER_DIST)]
+    options_lines = [line for line in lines if line.startswith("-")]
+    assert not any("extra-index-url" in line for line in [*lines, *dockerfile.splitlines()])
+    source = ctx["provider_source"]
+    if source == "wheel":
+        assert provider_lines == [] and options_lines == []
+        assert f'--no-index --find-links include/wheels "{PROVIDER_DIST}{extra}"' in dockerfile
+    elif source == "index":
+        assert provider_lines == [f"{PROVIDER_DIST}{extra}=={ctx['provider_version']}"]
+        assert options_lines == [f"--index-url {ctx['provider_index_url']}"]
+        assert "RUN" not in dockerfile
+    else:
+        assert provider_lines == [
+            f"{PROVIDER_DIST}{extra} @ git+{ctx['provider_git_url']}@{ctx['provider_git_commit']}#subdirectory=provider"
+        ]
+        assert options_lines == [] and "RUN" not in dockerfile
 
 
-def test_system_packages_for_kerberos_and_odbc(kit):
+def test_system_packages(kit):
     project, ctx = kit
     packages = set((project / "packages.txt").read_text().split())
-    assert packages == (KERBEROS_PACKAGES if ctx["use_sqlserver_kerberos"] == "yes" else set())
+    expected = KERBEROS_PACKAGES if ctx["use_sqlserver_kerberos"] == "yes" else set()
+    if ctx["provider_source"] == "git":
+        expected = expected | {"git"}  # pip clones the provider's repository in the image build
+    assert packages == expected
 
 
 @pytest.mark.parametrize("name", [n for n in COMBINATIONS if options(n)["join_platform_network"] == "yes"])
@@ -121,6 +143,7 @@ def test_compose_override_joins_the_platform(name, rendered):
     for service_name, service in compose["services"].items():
         assert service["networks"] == ["platform_network"], service_name
         if kerberos:
+            # The cache's directory, read-only: the platform replaces the file by rename.
             assert service["volumes"] == ["platform_kerberos_cache:/krb5/cache:ro"], service_name
             assert service["environment"] == {"KRB5CCNAME": "FILE:/krb5/cache/krb5cc"}, service_name
         else:
@@ -128,6 +151,27 @@ def test_compose_override_joins_the_platform(name, rendered):
     assert ("volumes" in compose) == kerberos
     if kerberos:
         assert compose["volumes"] == {"platform_kerberos_cache": {"external": True}}
+
+
+def test_compose_override_is_valid_compose(rendered, tmp_path):
+    """docker-compose (v1, no engine needed) accepts the override merged into a base file."""
+    project = rendered["kerberos+network+mirror+index"]
+    base = tmp_path / "docker-compose.yml"
+    base.write_text(
+        yaml.safe_dump(
+            {
+                "version": "3.8",
+                "services": {
+                    name: {"image": "busybox"} for name in ("scheduler", "dag-processor", "api-server", "triggerer")
+                },
+            }
+        )
+    )
+    override = project / "docker-compose.override.yml"
+    result = run(["docker-compose", "-f", str(base), "-f", str(override), "config"], tmp_path, clean_env())
+    assert result.returncode == 0, result.stderr
+    merged = yaml.safe_load(result.stdout)
+    assert merged["services"]["scheduler"]["volumes"] == ["platform_kerberos_cache:/krb5/cache:ro"]
 
 
 def _env_file(path: Path) -> dict[str, str]:
@@ -139,26 +183,47 @@ def _env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def test_env_example_defines_the_connection_without_a_secret(kit, monkeypatch):
-    """The example URI is one the provider's hook accepts; its token is a placeholder; .env is ignored."""
+def test_env_example_defines_the_connections_without_a_secret(kit, monkeypatch):
+    """The example URIs are ones the provider's hook and Airflow accept; secrets are placeholders; .env is ignored."""
+    from airflow.models.connection import Connection
     from openmetadata_platform.hooks.openmetadata import OpenMetadataHook
 
     project, ctx = kit
+    text = (project / ".env.example").read_text()
     env = _env_file(project / ".env.example")
     assert ("AIRFLOW_CONN_MSSQL_DEFAULT" in env) == (ctx["use_sqlserver_kerberos"] == "yes")
-    uri = env["AIRFLOW_CONN_OPENMETADATA_DEFAULT"]
-    monkeypatch.setenv("AIRFLOW_CONN_OPENMETADATA_DEFAULT", uri)
+    monkeypatch.setenv("AIRFLOW_CONN_OPENMETADATA_DEFAULT", env["AIRFLOW_CONN_OPENMETADATA_DEFAULT"])
     config = OpenMetadataHook().get_server_config_dict()
     assert config["hostPort"] == "http://openmetadata-server:8585/api"
     assert config["verifySSL"] == "no-ssl"
     assert config["securityConfig"]["jwtToken"] == "<ingestion-bot-jwt>"
+    pagila = Connection(uri=env["AIRFLOW_CONN_PAGILA_POSTGRES"])
+    assert (pagila.conn_type, pagila.host, pagila.port, pagila.schema) == ("postgres", "postgres", 5432, "pagila")
+    assert pagila.password == "<password>"
+    # Where the token really comes from (issue 11: it said `platform setup`).
+    assert "make openmetadata-start" in text and "platform setup" not in text
     # No JWT (three base64url parts starting eyJ) anywhere in the project.
-    jwt_like = [str(p) for p in project.rglob("*") if p.is_file() and re.search(r"eyJ[\w-]+\.[\w-]+\.", p.read_text())]
+    jwt_like = [
+        str(p)
+        for p in project.rglob("*")
+        if p.is_file() and p.suffix != ".whl" and re.search(r"eyJ[\w-]+\.[\w-]+\.", p.read_text())
+    ]
     assert not jwt_like
     ignored = {line.strip() for line in (project / ".gitignore").read_text().splitlines()}
     assert ".env" in ignored and ".env.example" not in ignored
     settings = yaml.safe_load((project / "airflow_settings.yaml").read_text())
     assert settings["airflow"]["connections"] == []
+
+
+def test_astro_files_are_the_shape_astro_dev_init_writes(kit):
+    project, _ = kit
+    exceptions = (project / ".astro" / "dag_integrity_exceptions.txt").read_text()
+    # The text astro-cli writes (airflow/airflow.go Init(), commit 4464a4785bfd).
+    assert exceptions.startswith("# Add dag files to exempt from parse test below. ex: dags/<test-file>")
+    parse_check = (project / ".astro" / "test_dag_integrity_default.py").read_text()
+    assert "def test_file_imports(rel_path" in parse_check and "dag_integrity_exceptions.txt" in parse_check
+    ignore = (project / "dags" / ".airflowignore").read_text()
+    assert all(line.startswith("#") for line in ignore.splitlines() if line.strip()), "ignores nothing by default"
 
 
 def test_dagbag_reports_no_import_errors(kit, airflow_db):
@@ -167,13 +232,21 @@ def test_dagbag_reports_no_import_errors(kit, airflow_db):
     project, ctx = kit
     bag = DagBag(dag_folder=str(project / "dags"))
     assert not bag.import_errors, bag.import_errors
-    dag = bag.dags[f"{ctx['project_slug']}__example_daily_orders"]
+    dag = bag.dags[f"{ctx['project_slug']}__example_daily_rentals"]
     assert ctx["project_slug"] in dag.tags
     assert {task.owner for task in dag.tasks} == {ctx["dag_owner"]}
     assert dag.owner_links == {ctx["dag_owner"]: f"mailto:{ctx['owner_email']}"}
-    (task,) = dag.tasks
-    assert [a.uri for a in task.inlets] == ["openmetadata://table/warehouse.sales.public.orders"]
-    assert [a.uri for a in task.outlets] == ["openmetadata://table/warehouse.sales.reporting.daily_orders"]
+    assert [t.task_id for t in dag.topological_sort()] == EXAMPLE_TASKS
+    load = dag.get_task("load_daily_rentals")
+    assert [a.uri for a in load.inlets] == ["openmetadata://table/pagila.pagila.public.rental"]
+    assert [a.uri for a in load.outlets] == [f"openmetadata://table/pagila.pagila.{ctx['project_slug']}.daily_rentals"]
+    # The registration harvests that one table into the demo's service and deletes nothing.
+    register = dag.get_task("register_daily_rentals")
+    source_config = register.build_source_config()
+    assert register.service_name == "pagila"
+    assert source_config["schemaFilterPattern"] == {"includes": [f"^{ctx['project_slug']}$"]}
+    assert source_config["tableFilterPattern"] == {"includes": ["^daily_rentals$"]}
+    assert source_config["markDeletedTables"] is False
 
 
 def test_generated_files_lint_clean(kit, tmp_path):
@@ -186,16 +259,38 @@ def test_generated_files_lint_clean(kit, tmp_path):
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
-def _pytest_summary(result) -> dict[str, int]:
-    last = (result.stdout.strip().splitlines() or [""])[-1]
-    return {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|skipped|errors?)", last)}
-
-
-def test_generated_project_tests_pass(kit, tmp_path):
+def test_generated_project_tests_pass_and_leave_no_temporary_directory(kit, tmp_path):
+    """The kit's own tests pass, outside a container too, and clean up the Airflow home they made."""
     project, _ = kit
-    result = run([sys.executable, "-m", "pytest", "-q"], project, clean_env(tmp_path))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {k: v for k, v in clean_env().items() if k != "AIRFLOW_HOME"}
+    env.update(TMPDIR=str(scratch))
+    result = run([sys.executable, "-m", "pytest", "-q"], project, env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert _pytest_summary(result) == {"passed": 7}, result.stdout[-2000:]
+    assert summary_counts(result) == {"passed": 7}, result.stdout[-2000:]
+    assert sorted(p.name for p in scratch.iterdir()) == [], "the kit's tests left temporary files behind"
+
+
+def test_astro_parse_check_fails_on_a_broken_dag_unless_it_is_an_exception(rendered, tmp_path):
+    """.astro/test_dag_integrity_default.py, as `astro dev parse` runs it (AIRFLOW_HOME = project)."""
+    project = shutil.copytree(rendered["defaults"], tmp_path / "kit")
+    env = clean_env(tmp_path / "home")
+    env["AIRFLOW__CORE__DAGS_FOLDER"] = str(project / "dags")
+    parse = [sys.executable, "-m", "pytest", "-q", "-rf", ".astro/test_dag_integrity_default.py"]
+
+    result = run(parse, project, env)
+    assert result.returncode == 0 and summary_counts(result) == {"passed": 1}, result.stdout[-3000:]
+
+    (project / "dags" / "broken_dag.py").write_text(BROKEN_DAG)
+    result = run(parse, project, env)
+    assert summary_counts(result) == {"passed": 1, "failed": 1}, result.stdout[-3000:]
+    assert "dags/broken_dag.py failed to import" in result.stdout and "broken DAG file" in result.stdout
+
+    with (project / ".astro" / "dag_integrity_exceptions.txt").open("a") as exceptions:
+        exceptions.write("\ndags/broken_dag.py\n")
+    result = run(parse, project, env)
+    assert result.returncode == 0 and summary_counts(result) == {"passed": 2}, result.stdout[-3000:]
 
 
 BAD_DAG = """\
@@ -238,3 +333,5 @@ def test_generated_tests_catch_bad_dags(rendered, tmp_path):
     }, result.stdout[-4000:]
     assert "broken DAG file" in result.stdout
     assert "bad_dag.load_orders" in result.stdout
+    # The example's DDL task is exempt by its (pattern) entry, not by accident.
+    assert "example_daily_rentals.create_daily_rentals" not in result.stdout
