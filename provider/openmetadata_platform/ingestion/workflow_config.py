@@ -12,16 +12,26 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-# Workflow types the operator knows (sourceConfig.config.type). Only metadata is wired to
-# a workflow class today; the others are recognised so the error says "not yet".
+# Workflow types (sourceConfig.config.type) and the operator that runs each one; the
+# metadata operators run only "metadata", the others have an operator of their own
+# (operators/ingestion.py), so a wrong workflow_type names the right operator.
 WORKFLOW_TYPES = {
     "metadata": "DatabaseMetadata",
     "profiler": "Profiler",
+    "data_quality": "TestSuite",
     "lineage": "DatabaseLineage",
     "usage": "DatabaseUsage",
     "auto_classification": "AutoClassification",
 }
-SUPPORTED_WORKFLOW_TYPES = ("metadata",)
+WORKFLOW_OPERATORS = {
+    "metadata": "PostgresMetadataIngestionOperator / MssqlMetadataIngestionOperator",
+    "profiler": "PostgresProfilerOperator",
+    "data_quality": "PostgresDataQualityOperator",
+    "lineage": "PostgresQueryLineageOperator",
+    "usage": "PostgresQueryUsageOperator",
+    "auto_classification": "PostgresAutoClassificationOperator",
+}
+SUPPORTED_WORKFLOW_TYPES = ("metadata",)  # what the metadata operators accept
 # OpenMetadata's entityName: 1-256 characters, no "::" (basic.json#/definitions/entityName).
 _ENTITY_NAME = re.compile(r"^(?!.*::).{1,256}$", re.DOTALL)
 
@@ -124,31 +134,36 @@ def build_workflow_config(
     *,
     source_type: str,
     service_name: str,
-    service_connection: dict,
+    service_connection: dict | None,
     source_config: dict,
     server_config: dict,
     logger_level: str = "INFO",
+    steps: dict | None = None,
 ) -> dict:
-    """Assemble the workflow config dict ``MetadataWorkflow.create`` takes.
+    """Assemble the workflow config dict ``<Workflow>.create`` takes (``metadata ingest/profile/
+    test/classify -c`` read the same shape).
 
     Args:
-        source_type: connector name, e.g. ``"postgres"`` (source.type).
-        service_name: DatabaseService name in OpenMetadata.
-        service_connection: ``serviceConnection.config`` (contains the source's secret).
+        source_type: connector name, e.g. ``"postgres"``, ``"postgres-lineage"``, ``"testsuite"``
+            (source.type).
+        service_name: DatabaseService name in OpenMetadata (a test suite's name for ``testsuite``).
+        service_connection: ``serviceConnection.config`` (contains the source's secret); ``None``
+            for sources that carry their connection elsewhere (the test suite's
+            ``sourceConfig.serviceConnections``).
         source_config: ``sourceConfig.config`` (e.g. :meth:`DatabaseMetadataOptions.as_config`).
         server_config: ``workflowConfig.openMetadataServerConfig`` (contains the JWT).
         logger_level: ``DEBUG``/``INFO``/``WARN``/``ERROR``.
+        steps: the steps after the source, e.g. ``{"processor": {...}, "sink": {...}}`` or
+            ``{"processor": ..., "stage": ..., "bulkSink": ...}``; default: the REST sink.
 
     The result holds secrets: never log it or push it to XCom.
     """
+    source = {"type": source_type, "serviceName": service_name, "sourceConfig": {"config": source_config}}
+    if service_connection is not None:
+        source["serviceConnection"] = {"config": service_connection}
     return {
-        "source": {
-            "type": source_type,
-            "serviceName": service_name,
-            "serviceConnection": {"config": service_connection},
-            "sourceConfig": {"config": source_config},
-        },
-        "sink": {"type": "metadata-rest", "config": {}},
+        "source": source,
+        **(steps if steps is not None else {"sink": {"type": "metadata-rest", "config": {}}}),
         "workflowConfig": {"loggerLevel": logger_level, "openMetadataServerConfig": server_config},
     }
 
