@@ -18,8 +18,9 @@ system-packages: ## Install the Debian packages the tests and demo need (Postgre
 $(STAMP): constraints.txt provider/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing Python packages into $(VENV) (pins: constraints.txt)..."
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -c constraints.txt -e "provider[test]"
+	@bash platform-bootstrap/scripts/progress.sh "pip: upgrading pip" $(PY) -m pip install --progress-bar off --upgrade pip
+	@bash platform-bootstrap/scripts/progress.sh "pip: Airflow, openmetadata-ingestion, the provider (about 90 s)" \
+	  $(PY) -m pip install --progress-bar off -c constraints.txt -e "provider[test]"
 	@$(PY) -m pip check
 	@rm -f $(VENV)/.installed-*; touch $@
 
@@ -42,3 +43,34 @@ lint: install ## ruff over the project
 
 -include platform-bootstrap/platform.mk
 -include platform-bootstrap/diagnostics/diagnostics.mk
+
+##@ Datakit
+# `make dist` builds with .venv's setuptools and setuptools-scm (no build isolation: no
+# download, same tools as the tests); the version comes from git (provider/pyproject.toml).
+DIST_DIR ?= dist
+DATAKIT_OUTPUT ?= ..
+.PHONY: dist datakit
+
+dist: ## Build the provider's sdist and wheel into dist/ (version from git, changes with every commit)
+	@test -x $(PY) || { echo "error: $(PY) is missing: run 'make install' first" >&2; exit 2; }
+	@mkdir -p $(DIST_DIR) && rm -f $(DIST_DIR)/airflow_provider_openmetadata_platform-*
+	@$(PY) -m build --no-isolation --outdir $(DIST_DIR) provider >$(DIST_DIR)/build.log 2>&1 \
+	  || { cat $(DIST_DIR)/build.log >&2; echo "error: building the provider failed (log above)" >&2; exit 1; }
+	@rm -f $(DIST_DIR)/build.log
+	@cd $(DIST_DIR) && ls airflow_provider_openmetadata_platform-*
+
+datakit: ## Render a datakit with the provider wheel: make datakit NAME=<slug> [DATAKIT_OUTPUT=..] [DATAKIT_OPTIONS='k=v ...']
+	@test -n "$(NAME)" || { echo "error: NAME=<project slug> is required, e.g. make datakit NAME=sales_reporting" >&2; exit 2; }
+	@$(MAKE) --no-print-directory dist
+	@$(PY) -m cookiecutter --no-input --output-dir "$(DATAKIT_OUTPUT)" cookiecutter-datakit \
+	  project_name="$(NAME)" project_slug="$(NAME)" provider_source=wheel \
+	  provider_wheel="$$(ls $(abspath $(DIST_DIR))/airflow_provider_openmetadata_platform-*.whl)" $(DATAKIT_OPTIONS)
+
+##@ Scale
+# Not part of `make test` or `make bench`: about an hour on 2 cores, niced. Options, e.g.
+# SCALE_OPTIONS='--sizes 1000,2000 --profile-sizes 1000' (see tests/scale_bench.py).
+SCALE_OPTIONS ?=
+.PHONY: bench-scale
+
+bench-scale: install ## Harvest and profiler on ~1k/5k/10k-table synthetic catalogs, ours vs OpenMetadata's CLI
+	@nice -n 10 $(PY) -m tests.scale_bench $(SCALE_OPTIONS)

@@ -59,9 +59,10 @@ def timed(cmd: list[str], env: dict) -> float:
 
 
 def main() -> None:
+    from platform_bootstrap.local_postgres import ThrowawayPostgres
+    from platform_bootstrap.pagila import load_pagila
+
     from tests.openmetadata_standin.server import StandInServer
-    from tests.support.pagila import load_pagila
-    from tests.support.postgres import ThrowawayPostgres
 
     home = Path(tempfile.mkdtemp(prefix="bench-airflow-"))
     env = {

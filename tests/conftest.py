@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.support.strict_ci", "tests.support.airflow_fixtures"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DAGS_FOLDER = REPO_ROOT / "dags"
 
@@ -35,8 +37,8 @@ def airflow_db() -> Path:
 @pytest.fixture(scope="session")
 def pagila_postgres():
     """A throwaway PostgreSQL with the real pagila (schema + data) in database ``pagila``."""
-    from tests.support.pagila import load_pagila
-    from tests.support.postgres import ThrowawayPostgres
+    from platform_bootstrap.local_postgres import ThrowawayPostgres
+    from platform_bootstrap.pagila import load_pagila
 
     with ThrowawayPostgres() as server:
         load_pagila(server)
@@ -45,11 +47,15 @@ def pagila_postgres():
 
 @pytest.fixture
 def openmetadata():
-    """A fresh OpenMetadata stand-in per test (empty store, random token)."""
+    """A fresh OpenMetadata stand-in per test (empty store, random token).
+
+    A request the stand-in itself failed on (its bug, answered 500) fails the test.
+    """
     from tests.openmetadata_standin.server import StandInServer
 
     with StandInServer() as server:
         yield server
+    assert server.internal_errors == [], server.internal_errors
 
 
 def connection_env(conn_id: str, **fields) -> dict[str, str]:

@@ -120,9 +120,7 @@ def test_failed_workflow_reports_what_failed(openmetadata_connection, pagila_con
         database="pagila",
         schema_includes=["^public$"],
     )
-    openmetadata_connection.fail_with = 500
-    openmetadata_connection.fail_method = "PUT"
-    openmetadata_connection.fail_path_prefix = "/api/v1/tables/bulk"
+    openmetadata_connection.inject(status=500, method="PUT", path_prefix="/api/v1/tables/bulk")
 
     with pytest.raises(IngestionWorkflowError) as failure:
         operator.execute(context={})

@@ -7,7 +7,8 @@ The connection (type ``openmetadata``, default id ``openmetadata_default``) hold
 - ``schema``: the URL scheme, ``http`` or ``https`` (default ``http``),
 - ``password``: the ingestion bot's JWT (the secret; Airflow masks it in logs),
 - ``extra``: ``{"verify_ssl": "no-ssl" | "validate" | "ignore" | true | false,
-  "ca_certificate": "/path.pem"}`` (``false`` means ``ignore`` over https, ``no-ssl`` over http).
+  "ca_certificate": "/path.pem"}`` (``false`` means ``ignore`` over https, ``no-ssl`` over http);
+  the connection form shows both as fields (``conn-fields`` in the provider info).
 
 Example URI: ``openmetadata://:<jwt>@localhost:8585/http``. ``openmetadata-ingestion``
 takes ~5 s to import, so it is imported inside the methods, never at module level.
@@ -51,21 +52,6 @@ class OpenMetadataHook(BaseHook):
     def __init__(self, openmetadata_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.openmetadata_conn_id = openmetadata_conn_id
-
-    # -- Airflow UI ---------------------------------------------------------------------
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Relabel the generic connection form for OpenMetadata (Airflow connection UI)."""
-        return {
-            "hidden_fields": ["login"],
-            "relabeling": {"password": "JWT token (ingestion bot)", "schema": "Scheme (http or https)"},
-            "placeholders": {
-                "host": "localhost",
-                "port": "8585",
-                "schema": "http",
-                "extra": '{"verify_ssl": "no-ssl"}',
-            },
-        }
 
     # -- configuration --------------------------------------------------------------------
     def get_host_port(self) -> str:

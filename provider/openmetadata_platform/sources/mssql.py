@@ -23,6 +23,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from airflow.sdk import BaseHook
+
+from openmetadata_platform.ingestion.workflow_config import IngestionConfigError
+
 #: Driver of the production images (Microsoft's msodbcsql18).
 MS_ODBC_DRIVER_18 = "ODBC Driver 18 for SQL Server"
 #: Debian's ``tdsodbc`` (FreeTDS; registered under this name in /etc/odbcinst.ini).
@@ -170,3 +174,40 @@ def odbc_connection_string(service_connection: dict[str, Any]) -> str:
     url = make_url(get_connection_url(MssqlConnection.model_validate(service_connection)))
     (connection_string,), _ = MSDialect_pyodbc().create_connect_args(url)
     return connection_string
+
+
+def mssql_service_connection(conn_id: str, database: str | None = None, ingest_all_databases: bool = False) -> dict:
+    """Build a Kerberos ``MssqlConnection`` config from an Airflow connection (see
+    :class:`~openmetadata_platform.operators.ingestion.MssqlMetadataIngestionOperator`).
+
+    Calls :func:`mssql_kerberos_service_connection`.
+
+    Raises:
+        IngestionConfigError: host missing, a login/password present (Kerberos only), or an
+            invalid extra; the message names the field.
+    """
+    conn = BaseHook.get_connection(conn_id)
+    if not conn.host:
+        raise IngestionConfigError(f"Airflow connection '{conn_id}': field 'host' is empty")
+    if conn.login or conn.password:
+        raise IngestionConfigError(
+            f"Airflow connection '{conn_id}': fields 'login'/'password' must be empty: SQL Server is "
+            "harvested with the Kerberos ticket (Trusted_Connection), never a password"
+        )
+    extra = conn.extra_dejson or {}
+    for name in ("encrypt", "trust_server_certificate"):
+        if name in extra and not isinstance(extra[name], bool):
+            raise IngestionConfigError(f"Airflow connection '{conn_id}': extra '{name}' must be true or false")
+    try:
+        return mssql_kerberos_service_connection(
+            f"{conn.host}:{conn.port or 1433}",
+            database or conn.schema or "master",
+            driver=extra.get("driver", MS_ODBC_DRIVER_18),
+            encrypt=extra.get("encrypt", True),
+            trust_server_certificate=extra.get("trust_server_certificate", False),
+            server_spn=extra.get("server_spn"),
+            ingestAllDatabases=ingest_all_databases,
+            connectionArguments={"timeout": 15},
+        )
+    except ValueError as exc:
+        raise IngestionConfigError(f"Airflow connection '{conn_id}': {exc}") from None

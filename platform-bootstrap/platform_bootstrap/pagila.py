@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.support.postgres import ThrowawayPostgres
+from platform_bootstrap.local_postgres import ThrowawayPostgres
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

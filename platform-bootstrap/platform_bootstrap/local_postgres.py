@@ -186,7 +186,9 @@ class ThrowawayPostgres:
             text=True,
             env=self.psql_env(user, password),
         )
-        return result.stdout.strip()
+        # Only newlines: str.strip() would also eat a trailing separator such as "\x1f" (it counts as
+        # whitespace), losing the empty last fields of the last row.
+        return result.stdout.strip("\n")
 
     def psql_file(self, path: Path, database: str) -> None:
         """Load an SQL file into ``database`` with ``psql -f`` (ON_ERROR_STOP).
