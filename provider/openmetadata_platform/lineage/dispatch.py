@@ -244,6 +244,7 @@ class Dispatcher:
         self.dropped = 0
         self._dropped_logged = 0.0
         self._exit_timeout = 3.0
+        self._stopping = threading.Event()
 
     # -- producer side (any thread; never blocks on I/O) ------------------------------------
     def submit(self, event, config: LineageConfig) -> bool:
@@ -335,8 +336,16 @@ class Dispatcher:
     def _at_exit(self) -> None:
         self.flush(self._exit_timeout)
 
+    def stop(self, timeout: float) -> None:
+        """Stop the thread (after its current step, waiting up to ``timeout`` seconds): a
+        replaced dispatcher must not keep polling or flushing with its old settings."""
+        self._stopping.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
     def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 event, config = self._queue.get(timeout=0.5)
             except queue.Empty:
@@ -412,6 +421,8 @@ def forget_process_state() -> None:
     from openmetadata_platform.lineage import sender
 
     flush(10)
+    if _dispatcher is not None:
+        _dispatcher.stop(5)  # else its thread would go on caching connections for the new state
     _forget_after_fork()
     _connections.clear()
     sender.forget_said()
