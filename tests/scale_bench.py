@@ -202,11 +202,10 @@ def main() -> None:
                 seconds, rss = cli_run(env, "metadata", "ingest", options)
                 print(line("harvest, metadata CLI", seconds, len(om.requests), tables, rss, om, 0), flush=True)
                 if size in profile_sizes:
-                    subset = {**options, "schema_includes": ["^s1$"], "table_includes": ["^t([1-9]|1[0-9]|20)$"]}
+                    names = [f"t{i}" for i in range(1, args.cli_profile_tables + 1)]
+                    subset = {**options, "schema_includes": ["^s1$"], "table_includes": [f"^({'|'.join(names)})$"]}
                     subset_tables = sum(
-                        1
-                        for t in om.entities("table")
-                        if t["databaseSchema"]["name"] == "s1" and t["name"] in {f"t{i}" for i in range(1, 21)}
+                        1 for t in om.entities("table") if t["databaseSchema"]["name"] == "s1" and t["name"] in names
                     )
                     since = len(om.requests)
                     seconds, rss = cli_run(env, "profiler", "profile", subset)

@@ -507,12 +507,14 @@ def _rendered_bool(name: str, value: Any) -> Any:
 class _WorkflowOperator(OpenMetadataIngestionOperator):
     """Shared by the operators of the workflows beyond metadata: table filters, deferred checks.
 
-    Subclasses name their arguments in ``OPTION_ARGUMENTS`` and build their options in
-    :meth:`options`; the options are checked when the DAG is parsed unless an argument is
-    templated, then at task start (once rendered).
+    Subclasses declare their arguments in ``OPTION_KINDS`` (name -> how a rendered template is
+    read back: ``"number"``, ``"integer"``, ``"bool"`` or ``"value"`` as is) and the options
+    class in :meth:`options_class` (a ``checked(filters=..., **arguments)`` constructor with
+    ``as_config()`` and ``steps()``). The options are checked when the DAG is parsed unless an
+    argument is templated, then at task start (once rendered).
     """
 
-    OPTION_ARGUMENTS: tuple[str, ...] = ()
+    OPTION_KINDS: dict[str, str] = {}
     WORKFLOW_TYPE = ""
 
     def __init__(
@@ -538,7 +540,7 @@ class _WorkflowOperator(OpenMetadataIngestionOperator):
         }
 
     def _check_at_parse_time(self) -> None:
-        values = [self.filters, *(getattr(self, name) for name in self.OPTION_ARGUMENTS)]
+        values = [self.filters, *(getattr(self, name) for name in self.OPTION_KINDS)]
         if not is_templated(values):
             self.options()
 
@@ -552,13 +554,31 @@ class _WorkflowOperator(OpenMetadataIngestionOperator):
 
         return TableFilters.from_args(**self.filters)
 
+    @staticmethod
+    def options_class():
+        """The options class of the workflow (imported when needed: parsing stays light)."""
+        raise NotImplementedError
+
     def options(self):
         """The workflow's options from the (rendered) arguments, checked.
 
         Raises:
             IngestionConfigError: naming the argument and what was expected.
         """
-        raise NotImplementedError
+        readers = {
+            "number": lambda name, value: _rendered_number(name, value),
+            "integer": lambda name, value: _rendered_number(name, value, integer=True),
+            "bool": _rendered_bool,
+            "value": lambda name, value: value,
+        }
+        arguments = {name: readers[kind](name, getattr(self, name)) for name, kind in self.OPTION_KINDS.items()}
+        return self.options_class().checked(filters=self.table_filters(), **arguments)
+
+    def build_source_config(self) -> dict:
+        return self.options().as_config()
+
+    def build_steps(self) -> dict:
+        return self.options().steps()
 
 
 class _UnpopulatedViewsLeftOut:
@@ -605,17 +625,17 @@ class ProfilerOperator(_WorkflowOperator):
 
     WORKFLOW_TYPE = "profiler"
     ACCEPTED_WORKFLOW_TYPES = ("profiler",)
-    OPTION_ARGUMENTS = (
-        "sample_percentage",
-        "sample_rows",
-        "metrics",
-        "thread_count",
-        "timeout_seconds",
-        "include_views",
-        "compute_table_metrics",
-        "compute_column_metrics",
-    )
-    template_fields: Sequence[str] = (*OpenMetadataIngestionOperator.template_fields, "filters", *OPTION_ARGUMENTS)
+    OPTION_KINDS = {
+        "sample_percentage": "number",
+        "sample_rows": "integer",
+        "metrics": "value",
+        "thread_count": "integer",
+        "timeout_seconds": "integer",
+        "include_views": "bool",
+        "compute_table_metrics": "bool",
+        "compute_column_metrics": "bool",
+    }
+    template_fields: Sequence[str] = (*OpenMetadataIngestionOperator.template_fields, "filters", *OPTION_KINDS)
 
     def __init__(
         self,
@@ -641,26 +661,11 @@ class ProfilerOperator(_WorkflowOperator):
         self.compute_column_metrics = compute_column_metrics
         self._check_at_parse_time()
 
-    def options(self):
+    @staticmethod
+    def options_class():
         from openmetadata_platform.ingestion.profiler_config import ProfilerOptions
 
-        return ProfilerOptions.checked(
-            filters=self.table_filters(),
-            sample_percentage=_rendered_number("sample_percentage", self.sample_percentage),
-            sample_rows=_rendered_number("sample_rows", self.sample_rows, integer=True),
-            metrics=self.metrics,
-            thread_count=_rendered_number("thread_count", self.thread_count, integer=True),
-            timeout_seconds=_rendered_number("timeout_seconds", self.timeout_seconds, integer=True),
-            include_views=_rendered_bool("include_views", self.include_views),
-            compute_table_metrics=_rendered_bool("compute_table_metrics", self.compute_table_metrics),
-            compute_column_metrics=_rendered_bool("compute_column_metrics", self.compute_column_metrics),
-        )
-
-    def build_source_config(self) -> dict:
-        return self.options().as_config()
-
-    def build_steps(self) -> dict:
-        return self.options().steps()
+        return ProfilerOptions
 
 
 class AutoClassificationOperator(_WorkflowOperator):
@@ -685,8 +690,14 @@ class AutoClassificationOperator(_WorkflowOperator):
 
     WORKFLOW_TYPE = "auto_classification"
     ACCEPTED_WORKFLOW_TYPES = ("auto_classification",)
-    OPTION_ARGUMENTS = ("confidence", "sample_rows", "store_sample_data", "include_views", "language")
-    template_fields: Sequence[str] = (*OpenMetadataIngestionOperator.template_fields, "filters", *OPTION_ARGUMENTS)
+    OPTION_KINDS = {
+        "confidence": "number",
+        "sample_rows": "integer",
+        "store_sample_data": "bool",
+        "include_views": "bool",
+        "language": "value",
+    }
+    template_fields: Sequence[str] = (*OpenMetadataIngestionOperator.template_fields, "filters", *OPTION_KINDS)
 
     def __init__(
         self,
@@ -706,23 +717,11 @@ class AutoClassificationOperator(_WorkflowOperator):
         self.language = language
         self._check_at_parse_time()
 
-    def options(self):
+    @staticmethod
+    def options_class():
         from openmetadata_platform.ingestion.classification_config import ClassificationOptions
 
-        return ClassificationOptions.checked(
-            filters=self.table_filters(),
-            confidence=_rendered_number("confidence", self.confidence),
-            sample_rows=_rendered_number("sample_rows", self.sample_rows, integer=True),
-            store_sample_data=_rendered_bool("store_sample_data", self.store_sample_data),
-            include_views=_rendered_bool("include_views", self.include_views),
-            language=self.language,
-        )
-
-    def build_source_config(self) -> dict:
-        return self.options().as_config()
-
-    def build_steps(self) -> dict:
-        return self.options().steps()
+        return ClassificationOptions
 
     def preflight(self, config: dict) -> None:
         """Also check the spaCy model first (a missing one would be downloaded, or hang)."""
@@ -734,8 +733,13 @@ class AutoClassificationOperator(_WorkflowOperator):
 
 
 class _QueryLogOperator(_WorkflowOperator):
-    OPTION_ARGUMENTS = ("query_log_days", "result_limit", "filter_condition", "parsing_timeout_seconds")
-    template_fields: Sequence[str] = (*OpenMetadataIngestionOperator.template_fields, "filters", *OPTION_ARGUMENTS)
+    OPTION_KINDS = {
+        "query_log_days": "integer",
+        "result_limit": "integer",
+        "filter_condition": "value",
+        "parsing_timeout_seconds": "integer",
+    }
+    template_fields: Sequence[str] = (*OpenMetadataIngestionOperator.template_fields, "filters", *OPTION_KINDS)
 
     def __init__(
         self,
@@ -753,16 +757,14 @@ class _QueryLogOperator(_WorkflowOperator):
         self.parsing_timeout_seconds = parsing_timeout_seconds
         self._check_at_parse_time()
 
-    def options(self):
+    @staticmethod
+    def options_class():
         from openmetadata_platform.ingestion.query_log_config import QueryLogOptions
 
-        return QueryLogOptions.checked(
-            filters=self.table_filters(),
-            query_log_days=_rendered_number("query_log_days", self.query_log_days, integer=True),
-            result_limit=_rendered_number("result_limit", self.result_limit, integer=True),
-            filter_condition=self.filter_condition,
-            parsing_timeout_seconds=_rendered_number("parsing_timeout_seconds", self.parsing_timeout_seconds, True),
-        )
+        return QueryLogOptions
+
+    def build_steps(self) -> dict | None:
+        return None  # the REST sink; usage stages its files first (its own steps)
 
 
 class QueryLineageOperator(_QueryLogOperator):
