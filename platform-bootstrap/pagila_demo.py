@@ -297,16 +297,7 @@ def run_locally(om_connection: dict) -> Report:
                 "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
                 "AIRFLOW_CONN_OPENMETADATA_DEFAULT": json.dumps(om_connection),
-                "AIRFLOW_CONN_PAGILA_POSTGRES": json.dumps(
-                    {
-                        "conn_type": "postgres",
-                        "host": postgres.host,
-                        "port": postgres.port,
-                        "login": "postgres",
-                        "password": postgres.password,
-                        "schema": "pagila",
-                    }
-                ),
+                "AIRFLOW_CONN_PAGILA_POSTGRES": json.dumps(postgres.airflow_connection("pagila")),
             }
         )
         _quiet_noise()

@@ -84,14 +84,7 @@ def main() -> None:
 
     with ThrowawayPostgres() as postgres:
         load_pagila(postgres)
-        pg = {
-            "conn_type": "postgres",
-            "host": postgres.host,
-            "port": postgres.port,
-            "login": "postgres",
-            "password": postgres.password,
-            "schema": "pagila",
-        }
+        pg = postgres.airflow_connection("pagila")
         task_times, cli_times, writes_per_table = [], [], []
         for _ in range(3):
             with StandInServer() as om:

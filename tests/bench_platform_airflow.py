@@ -132,14 +132,7 @@ def measure(mode: str, pagila, om_factory) -> dict:
 
 
 def _pagila_connection(pagila) -> dict:
-    return {
-        "conn_type": "postgres",
-        "host": pagila.host,
-        "port": pagila.port,
-        "login": "postgres",
-        "password": pagila.password,
-        "schema": "pagila",
-    }
+    return pagila.airflow_connection("pagila")
 
 
 def bare_cli_seconds(pagila, om_factory) -> list[float]:

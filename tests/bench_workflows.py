@@ -89,14 +89,7 @@ def main() -> None:
     with ThrowawayPostgres() as postgres, StandInServer() as om:
         load_pagila(postgres)
         seed_pii_classification(om)
-        pg = {
-            "conn_type": "postgres",
-            "host": postgres.host,
-            "port": postgres.port,
-            "login": "postgres",
-            "password": postgres.password,
-            "schema": "pagila",
-        }
+        pg = postgres.airflow_connection("pagila")
         env = {
             **os.environ,
             **connections_env(om, pg),

@@ -71,14 +71,7 @@ def cli_run(env: dict, workflow: str, command: str, options: dict) -> tuple[floa
 def env_for(om, postgres, database: str) -> dict:
     from tests.bench import connections_env
 
-    pg = {
-        "conn_type": "postgres",
-        "host": postgres.host,
-        "port": postgres.port,
-        "login": "postgres",
-        "password": postgres.password,
-        "schema": database,
-    }
+    pg = postgres.airflow_connection(database)
     return {**os.environ, **connections_env(om, pg), "PYTHONPATH": str(REPO_ROOT)}
 
 

@@ -155,6 +155,18 @@ class ThrowawayPostgres:
         self.stop()
 
     # -- client helpers -------------------------------------------------------------
+    def airflow_connection(self, database: str) -> dict[str, object]:
+        """This server as an Airflow connection in the JSON form of ``AIRFLOW_CONN_<ID>``:
+        type ``postgres``, the superuser and its password, ``schema`` = ``database``."""
+        return {
+            "conn_type": "postgres",
+            "host": self.host,
+            "port": self.port,
+            "login": SUPERUSER,
+            "password": self.password,
+            "schema": database,
+        }
+
     def psql_env(self, user: str = SUPERUSER, password: str | None = None) -> dict[str, str]:
         """Environment for ``psql``/``pg_dump`` to reach this server over TCP."""
         return {

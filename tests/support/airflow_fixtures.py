@@ -87,16 +87,7 @@ def airflow_cluster(session_openmetadata, pagila_postgres):
         "AIRFLOW_CONN_OPENMETADATA_DEFAULT": json.dumps(
             {"conn_type": "openmetadata", "host": "127.0.0.1", "port": om.port, "schema": "http", "password": om.token}
         ),
-        "AIRFLOW_CONN_PAGILA_POSTGRES": json.dumps(
-            {
-                "conn_type": "postgres",
-                "host": pagila_postgres.host,
-                "port": pagila_postgres.port,
-                "login": "postgres",
-                "password": pagila_postgres.password,
-                "schema": "pagila",
-            }
-        ),
+        "AIRFLOW_CONN_PAGILA_POSTGRES": json.dumps(pagila_postgres.airflow_connection("pagila")),
         "AIRFLOW__OPENMETADATA_LINEAGE__ENABLED": "True",
         "AIRFLOW__OPENMETADATA_LINEAGE__PIPELINE_SERVICE_NAME": "airflow",
         # Short enough for outage tests to see the outbox delivered within seconds
