@@ -145,3 +145,20 @@ def test_log_links_are_airflows_own(om_tables, etl_dag):
     assert len(tis) == 3
     for ti in tis:
         assert log_url(airflow_base_url(), ti) == ti.log_url
+
+
+def test_a_replaced_dispatcher_stops_its_thread(monkeypatch):
+    """After forget_process_state() the old sender thread must not go on flushing or caching
+    connections with its old settings (it once cached "not defined" for the next test)."""
+    from openmetadata_platform.lineage import dispatch
+
+    monkeypatch.delenv("AIRFLOW_CONN_OPENMETADATA_DEFAULT", raising=False)
+    old = dispatch.dispatcher()
+    old.flush_periodically(_config(flush_interval=0.01))
+    thread = old._thread
+    assert thread is not None and thread.is_alive()
+    dispatch.forget_process_state()
+    assert not thread.is_alive()
+    assert dispatch.dispatcher() is not old
+    time.sleep(1.0)  # an old thread would have looked the connection up again by now
+    assert "openmetadata_default" not in dispatch._connections
