@@ -363,7 +363,11 @@ class AirflowCluster:
         return response.json()
 
     def wait_for_dag(self, dag_id: str, timeout: float = 60.0) -> dict:
-        """Poll ``GET /dags/{dag_id}`` until the dag-processor has parsed and stored the DAG.
+        """Poll until the dag-processor has parsed and stored the DAG with its tasks.
+
+        ``GET /dags/{dag_id}`` alone says only that the DAG's row exists; it also waits for
+        ``GET /dags/{dag_id}/tasks`` (read from the serialized DAG) to list a task, since a run
+        needs the serialized DAG to get task instances.
 
         Raises:
             AirflowClusterError: not known within ``timeout`` seconds (with the import errors).
@@ -372,7 +376,9 @@ class AirflowCluster:
         while True:
             response = self.api("GET", f"dags/{dag_id}")
             if response.status_code == 200:
-                return response.json()
+                tasks = self.api("GET", f"dags/{dag_id}/tasks")
+                if tasks.status_code == 200 and tasks.json().get("tasks"):
+                    return response.json()
             if time.monotonic() > deadline:
                 errors = self._ok(self.api("GET", "importErrors")).get("import_errors", [])
                 raise AirflowClusterError(f"DAG {dag_id} not known after {timeout} s; import errors: {errors}")
