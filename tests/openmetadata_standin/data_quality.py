@@ -40,7 +40,6 @@ deprecated ``/executable``):
 
 from __future__ import annotations
 
-import base64
 import copy
 import threading
 import uuid
@@ -52,7 +51,7 @@ from tests.openmetadata_standin.entity_writes import write_entity
 from tests.openmetadata_standin.errors import ApiError
 from tests.openmetadata_standin.routes import Call, Route
 from tests.openmetadata_standin.store import API, check_include
-from tests.openmetadata_standin.views import COMMON_ON_REQUEST, requested_fields
+from tests.openmetadata_standin.views import COMMON_ON_REQUEST, page, requested_fields
 
 _seed_lock = threading.Lock()
 # Relationship fields of a test case (TestCaseRepository.getFieldsStrippedFromStorageJson).
@@ -117,15 +116,19 @@ def _definition_view(entity: dict, fields: set[str]) -> dict:
     return {k: copy.deepcopy(v) for k, v in entity.items() if k not in COMMON_ON_REQUEST or k in fields}
 
 
+def _by_id_or_fqn(server, type_name: str, call: Call) -> dict:
+    """The entity of a ``/{id}`` or ``/name/{fqn}`` route, honouring ``include``."""
+    include = check_include(call.query.get("include"))
+    if "fqn" in call.groups:
+        return server.store.get_by_fqn(type_name, call.groups["fqn"], include)
+    return server.store.get_by_id(type_name, call.groups["id"], include)
+
+
 def get_definition(server, call: Call):
     ensure_seeded(server)
     kind = KINDS["testDefinition"]
     fields = requested_fields(kind, call.query.get("fields"))
-    include = check_include(call.query.get("include"))
-    if "fqn" in call.groups:
-        entity = server.store.get_by_fqn("testDefinition", call.groups["fqn"], include)
-    else:
-        entity = server.store.get_by_id("testDefinition", call.groups["id"], include)
+    entity = _by_id_or_fqn(server, "testDefinition", call)
     return 200, _definition_view(entity, fields)
 
 
@@ -139,18 +142,7 @@ def list_definitions(server, call: Call):
         items = [d for d in items if d.get("entityType") == query["entityType"]]
     if query.get("testPlatform"):
         items = [d for d in items if query["testPlatform"] in d.get("testPlatforms", [])]
-    return 200, _page([_definition_view(d, fields) for d in items], query)
-
-
-def _page(items: list[dict], query: dict) -> dict:
-    limit = int(query.get("limit", 10))
-    offset = int(base64.b64decode(query["after"]).decode()) if query.get("after") else 0
-    paging = {"total": len(items)}
-    if offset + limit < len(items):
-        paging["after"] = base64.b64encode(str(offset + limit).encode()).decode()
-    if offset:
-        paging["before"] = base64.b64encode(str(max(offset - limit, 0)).encode()).decode()
-    return {"data": items[offset : offset + limit], "paging": paging}
+    return 200, page(items, query, lambda d: _definition_view(d, fields))
 
 
 # -- test suites -----------------------------------------------------------------------------
@@ -222,11 +214,7 @@ def _suite_summary(server, suite: dict) -> dict:
 def get_suite(server, call: Call):
     kind = KINDS["testSuite"]
     fields = requested_fields(kind, call.query.get("fields"))
-    include = check_include(call.query.get("include"))
-    if "fqn" in call.groups:
-        suite = server.store.get_by_fqn("testSuite", call.groups["fqn"], include)
-    else:
-        suite = server.store.get_by_id("testSuite", call.groups["id"], include)
+    suite = _by_id_or_fqn(server, "testSuite", call)
     return 200, _suite_view(server, suite, fields)
 
 
@@ -234,7 +222,7 @@ def list_suites(server, call: Call):
     kind = KINDS["testSuite"]
     fields = requested_fields(kind, call.query.get("fields"))
     items = server.store.list(kind, {}, check_include(call.query.get("include")))
-    return 200, _page([_suite_view(server, s, fields) for s in items], call.query)
+    return 200, page(items, call.query, lambda suite: _suite_view(server, suite, fields))
 
 
 # -- test cases -----------------------------------------------------------------------------
@@ -394,11 +382,7 @@ def _case_view(server, case: dict, fields: set[str]) -> dict:
 def get_test_case(server, call: Call):
     kind = KINDS["testCase"]
     fields = requested_fields(kind, call.query.get("fields"))
-    include = check_include(call.query.get("include"))
-    if "fqn" in call.groups:
-        case = server.store.get_by_fqn("testCase", call.groups["fqn"], include)
-    else:
-        case = server.store.get_by_id("testCase", call.groups["id"], include)
+    case = _by_id_or_fqn(server, "testCase", call)
     return 200, _case_view(server, case, fields)
 
 
@@ -415,7 +399,7 @@ def list_test_cases(server, call: Call):
         items = [c for c in items if c["entityLink"] == query["entityLink"]]
     if query.get("entityFQN"):
         items = [c for c in items if c.get("entityFQN", "").startswith(query["entityFQN"])]
-    return 200, _page([_case_view(server, c, fields) for c in items], query)
+    return 200, page(items, query, lambda case: _case_view(server, case, fields))
 
 
 # -- test case results ------------------------------------------------------------------------

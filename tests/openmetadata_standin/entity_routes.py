@@ -8,7 +8,6 @@ They come last in the route table: area modules claim their specific paths first
 
 from __future__ import annotations
 
-import base64
 import re
 
 from tests.openmetadata_standin import owners_tags, views
@@ -41,10 +40,16 @@ def bulk(server, call: Call):
         raise ApiError(400, "Bulk request body must be a JSON array")
     # Jackson parses the whole array before any entity is written: one bad item is a 400.
     requests = [server.store.validate_request(kind, item) for item in body]
+    return bulk_result(requests, lambda item: server.store.create_or_update(kind, item, user=call.user))
+
+
+def bulk_result(requests: list, write) -> tuple[int, dict]:
+    """Write each parsed request with ``write(request) -> (entity, status)``; answer the server's
+    ``BulkOperationResult``: an item that fails (``ApiError``) fails alone, the others are written."""
     passed, failed = [], []
     for item in requests:
         try:
-            entity, status = server.store.create_or_update(kind, item, user=call.user)
+            entity, status = write(item)
             passed.append({"request": entity["fullyQualifiedName"], "status": status})
         except ApiError as exc:
             failed.append({"request": item.name.root, "message": exc.message, "status": exc.status})
@@ -94,15 +99,7 @@ def list_entities(server, call: Call):
     filters = {name: query[name] for name in ancestors if name in query}
     fields = views.requested_fields(kind, query.get("fields"))
     items = server.store.list(kind, filters, check_include(query.get("include")))
-    limit = int(query.get("limit", 10))
-    offset = int(base64.b64decode(query["after"]).decode()) if query.get("after") else 0
-    page = [_view(server, kind, entity, fields) for entity in items[offset : offset + limit]]
-    paging = {"total": len(items)}
-    if offset + limit < len(items):
-        paging["after"] = base64.b64encode(str(offset + limit).encode()).decode()
-    if offset:
-        paging["before"] = base64.b64encode(str(max(offset - limit, 0)).encode()).decode()
-    return 200, {"data": page, "paging": paging}
+    return 200, views.page(items, query, lambda entity: _view(server, kind, entity, fields))
 
 
 def _delete(server, call: Call, entity: dict):

@@ -17,7 +17,6 @@ entities whose FQN is below it (``fqnHash LIKE hash(parent).%``).
 
 from __future__ import annotations
 
-import base64
 import re
 
 from tests.openmetadata_standin import entity_routes, views
@@ -70,16 +69,7 @@ def list_entities(server, call: Call):
     fields = views.requested_fields(kind, query.get("fields"))
     items = server.store.list(kind, filters, check_include(query.get("include")))
     items = parent_filter(regex_filter(kind.type_name, items, query), query)
-    # Paging as the generic listing does (base64 offset cursors), on the filtered list.
-    limit = int(query.get("limit", 10))
-    offset = int(base64.b64decode(query["after"]).decode()) if query.get("after") else 0
-    data = [views.view(kind, e, fields) for e in items[offset : offset + limit]]
-    paging = {"total": len(items)}
-    if offset + limit < len(items):
-        paging["after"] = base64.b64encode(str(offset + limit).encode()).decode()
-    if offset:
-        paging["before"] = base64.b64encode(str(max(offset - limit, 0)).encode()).decode()
-    return 200, {"data": data, "paging": paging}
+    return 200, views.page(items, query, lambda entity: views.view(kind, entity, fields))  # paged once filtered
 
 
 def _with_collection(collection: str):

@@ -29,6 +29,7 @@ import hashlib
 import time
 import uuid
 
+from tests.openmetadata_standin import entity_routes
 from tests.openmetadata_standin.entities import KINDS
 from tests.openmetadata_standin.entity_writes import write_entity
 from tests.openmetadata_standin.errors import ApiError
@@ -94,22 +95,7 @@ def bulk(server, call: Call):
     if not isinstance(call.body, list):
         raise ApiError(400, "Bulk request body must be a JSON array")
     requests = [_named(server, item) for item in call.body]  # the whole array parses first
-    passed, failed = [], []
-    for request in requests:
-        try:
-            entity, status = _write(server, request, call.user)
-            passed.append({"request": entity["fullyQualifiedName"], "status": status})
-        except ApiError as exc:
-            failed.append({"request": request.name.root, "message": exc.message, "status": exc.status})
-    return 200, {
-        "dryRun": False,
-        "status": "success" if not failed else ("failure" if not passed else "partialSuccess"),
-        "numberOfRowsProcessed": len(requests),
-        "numberOfRowsPassed": len(passed),
-        "numberOfRowsFailed": len(failed),
-        "successRequest": passed,
-        "failedRequest": failed,
-    }
+    return entity_routes.bulk_result(requests, lambda request: _write(server, request, call.user))
 
 
 def add_usage(server, call: Call):

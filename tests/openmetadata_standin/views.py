@@ -21,6 +21,7 @@ openmetadata/service/``; read in the 2.0.0-SNAPSHOT mirror, see /work/notes/serv
 
 from __future__ import annotations
 
+import base64
 import copy
 
 from tests.openmetadata_standin.entities import EntityKind
@@ -105,3 +106,17 @@ def _with_tags(column: dict) -> dict:
     if column.get("children"):
         column["children"] = [_with_tags(c) for c in column["children"]]
     return column
+
+
+def page(items: list[dict], query: dict, view=lambda entity: entity) -> dict:
+    """A listing's answer: ``{"data": [...], "paging": {...}}`` for ``limit`` (default 10) and
+    the ``after`` cursor (a base64 offset, as ``ResultList`` gives); ``view`` shapes each
+    entity of the page (only those: the rest are never viewed)."""
+    limit = int(query.get("limit", 10))
+    offset = int(base64.b64decode(query["after"]).decode()) if query.get("after") else 0
+    paging = {"total": len(items)}
+    if offset + limit < len(items):
+        paging["after"] = base64.b64encode(str(offset + limit).encode()).decode()
+    if offset:
+        paging["before"] = base64.b64encode(str(max(offset - limit, 0)).encode()).decode()
+    return {"data": [view(entity) for entity in items[offset : offset + limit]], "paging": paging}
