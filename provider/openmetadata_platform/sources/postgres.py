@@ -73,29 +73,7 @@ def check_postgres(config: dict) -> None:
         IngestionConfigError: naming host, port, database and user, with the server's reason
             (psycopg2 never echoes the password).
     """
-    import psycopg2
-
-    host, _, port = config["hostPort"].rpartition(":")
-    try:
-        connection = psycopg2.connect(
-            host=host,
-            port=int(port),
-            dbname=config["database"],
-            user=config["username"],
-            password=(config.get("authType") or {}).get("password"),
-            **config["connectionArguments"],  # the workflow's own: connect_timeout, gssencmode
-        )
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-        finally:
-            connection.close()
-    except psycopg2.Error as exc:
-        reason = " ".join(str(exc).split())
-        raise IngestionConfigError(
-            f"PostgreSQL {config['hostPort']}/{config['database']} as user '{config['username']}' "
-            f"is not reachable: {reason}"
-        ) from None
+    _query(config, "SELECT 1", failure="is not reachable")
 
 
 def _connect(config: dict):
@@ -113,7 +91,13 @@ def _connect(config: dict):
     )
 
 
-def _query(config: dict, sql: str) -> list[tuple]:
+def _query(config: dict, sql: str, failure: str = "") -> list[tuple]:
+    """Run ``sql`` on a connection of its own and return the rows.
+
+    Raises:
+        IngestionConfigError: naming host, port, database and user, then ``failure`` and the
+            server's reason (psycopg2 never echoes the password).
+    """
     import psycopg2
 
     try:
@@ -127,7 +111,8 @@ def _query(config: dict, sql: str) -> list[tuple]:
     except psycopg2.Error as exc:
         reason = " ".join(str(exc).split())
         raise IngestionConfigError(
-            f"PostgreSQL {config['hostPort']}/{config['database']} as user '{config['username']}': {reason}"
+            f"PostgreSQL {config['hostPort']}/{config['database']} as user '{config['username']}'"
+            f"{' ' + failure if failure else ''}: {reason}"
         ) from None
 
 
