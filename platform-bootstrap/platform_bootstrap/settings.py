@@ -1,13 +1,15 @@
 """The platform's user-facing settings (``platform-config.yaml``): defaults and validation.
 
 Everything here is non-secret. Secrets live in ``.env`` (see :mod:`.secrets_gen`). The checks
-here look at the values only; checks that look at the machine (is a port free, does the
-address belong to this host, is the Kerberos directory there) are in :mod:`.preflight`.
+here look at the values only (and :func:`read_ca_bundle` at the one file a setting names, when
+the wizard copies it); checks that look at the machine (is a port free, does the address belong
+to this host, is the Kerberos directory there) are in :mod:`.preflight`.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from dataclasses import dataclass, field, fields
 from importlib import metadata as importlib_metadata
@@ -21,6 +23,8 @@ DEFAULT_IMAGES = {
     "elasticsearch": "docker.elastic.co/elasticsearch/elasticsearch:9.3.0",
     "openmetadata_server": "docker.getcollate.io/openmetadata/server:2.0.6",
     "kerberos_sidecar": "platform/developer-kerberos-service:local",
+    # The base the sidecar is built FROM (kerberos/Dockerfile: stdlib Python, nothing installed).
+    "kerberos_sidecar_base": "docker.io/library/python:3.12-slim",
     # The platform Airflow: the base it is built FROM, and the tag of the built image.
     "airflow_base": "docker.io/apache/airflow:3.3.2-python3.11",
     "airflow": "platform/airflow:local",
@@ -64,6 +68,10 @@ _REFERENCE_RE = re.compile(
 )
 _NAME_MAX = 255
 
+# One PEM certificate block; a CA bundle has one or many.
+_CERTIFICATE_RE = re.compile(rb"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
+_CA_BUNDLE_MAX = 16 * 2**20
+
 CONSTRAINTS = Path(__file__).resolve().parents[2] / "constraints.txt"
 
 
@@ -103,6 +111,9 @@ class PlatformConfig:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     images: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_IMAGES))
     kerberos: KerberosSettings = field(default_factory=KerberosSettings)
+    # A PEM file of extra CA certificates the image builds trust ("" = none); the wizard copies
+    # it to ca-certificates/extra-ca.crt. The path of the source file, not its content.
+    ca_bundle: str = ""
 
     # -- (de)serialisation ---------------------------------------------------------
     def to_dict(self) -> dict:
@@ -114,6 +125,7 @@ class PlatformConfig:
             "ports": dict(self.ports),
             "images": dict(self.images),
             "kerberos": {f.name: getattr(self.kerberos, f.name) for f in fields(KerberosSettings)},
+            "ca_bundle": self.ca_bundle,
         }
 
     @classmethod
@@ -130,6 +142,8 @@ class PlatformConfig:
         for key in ("cluster_name", "bind_address", "elasticsearch_heap"):
             if key in data:
                 setattr(cfg, key, str(data[key]))
+        if data.get("ca_bundle") is not None:
+            cfg.ca_bundle = str(data["ca_bundle"])
         for section, target in (("ports", cfg.ports), ("images", cfg.images)):
             value = data.get(section) or {}
             if not isinstance(value, dict):
@@ -190,6 +204,7 @@ class PlatformConfig:
             validate_image(f"images.{name}", self.images.get(name))
         validate_server_image("images.openmetadata_server", self.images["openmetadata_server"])
         self._validate_kerberos()
+        self.ca_bundle = validate_ca_bundle_path(self.ca_bundle)
 
     def _validate_kerberos(self) -> None:
         krb = self.kerberos
@@ -348,6 +363,74 @@ def validate_image(field_name: str, value) -> str:
     """
     parse_image_reference(field_name, value)
     return str(value)
+
+
+def validate_ca_bundle_path(value) -> str:
+    """Return the ``ca_bundle`` setting as an absolute path, or ``""`` for none.
+
+    ``value`` is a path (``~`` expanded, relative to the current directory), or empty / ``none``
+    for no extra CA bundle. Only the value is checked here; the file itself is read by
+    :func:`read_ca_bundle` when the wizard copies it.
+
+    Raises:
+        ConfigError: (``ca_bundle``) not a single-line path.
+    """
+    text = "" if value is None else str(value).strip()
+    if text.lower() in ("", "none"):
+        return ""
+    if re.search(r"[\x00\r\n]", text):
+        raise ConfigError("ca_bundle", f"expected the path of a PEM file on one line, got {text!r}")
+    return os.path.abspath(os.path.expanduser(text))
+
+
+def read_ca_bundle(path: str) -> bytes:
+    """Read the CA bundle at ``path`` and check it holds CA certificates and nothing secret.
+
+    Args:
+        path: the (absolute) path of a PEM file: one or many ``-----BEGIN CERTIFICATE-----``
+            blocks, as in ``/etc/ssl/certs/ca-certificates.crt`` or a corporate root CA's file.
+
+    Returns:
+        The file's bytes, unchanged.
+
+    Raises:
+        ConfigError: (``ca_bundle``) the file is missing, not a regular file, unreadable, larger
+            than 16 MiB, contains a private key (``PRIVATE KEY``), or has no certificate block.
+    """
+    source = Path(path)
+    if not source.exists():
+        raise ConfigError(
+            "ca_bundle",
+            f"expected an existing PEM file of CA certificates, {path} does not exist "
+            "(give another file, or an empty value / none for no extra CA)",
+        )
+    if not source.is_file():
+        raise ConfigError("ca_bundle", f"expected a PEM file of CA certificates, {path} is not a regular file")
+    try:
+        with source.open("rb") as fh:
+            data = fh.read(_CA_BUNDLE_MAX + 1)
+    except OSError as exc:
+        raise ConfigError(
+            "ca_bundle", f"expected a readable PEM file of CA certificates, cannot read {path} ({exc.strerror})"
+        ) from None
+    if len(data) > _CA_BUNDLE_MAX:
+        raise ConfigError(
+            "ca_bundle",
+            f"expected a PEM file of CA certificates of at most {_CA_BUNDLE_MAX // 2**20} MiB, {path} is larger",
+        )
+    if b"PRIVATE KEY" in data:
+        raise ConfigError(
+            "ca_bundle",
+            f"expected CA certificates only, {path} contains a PRIVATE KEY: refused (it would be copied into "
+            "every image build); give the CA's certificate, which is public",
+        )
+    if not _CERTIFICATE_RE.search(data):
+        raise ConfigError(
+            "ca_bundle",
+            f"expected a PEM file with at least one -----BEGIN CERTIFICATE----- block, {path} has none "
+            "(a DER file converts with `openssl x509 -inform der -in FILE -out FILE.crt`)",
+        )
+    return data
 
 
 def client_major_minor() -> str | None:

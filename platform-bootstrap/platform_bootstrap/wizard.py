@@ -5,7 +5,9 @@ Writes, in ``base_dir`` (``platform-bootstrap/`` by default):
 * ``platform-config.yaml``: non-secret settings (ports, cluster name, images, Kerberos);
 * ``.env`` (0600): what Docker Compose interpolates, the generated secrets, the server URL
   and the ingestion-bot token placeholder;
-* ``secrets/jwt/{private,public}_key.der``: the server's JWT signing keys.
+* ``secrets/jwt/{private,public}_key.der``: the server's JWT signing keys;
+* ``ca-certificates/extra-ca.crt`` (0644): a copy of the ``ca_bundle`` file, trusted by the
+  image builds (removed when the setting is empty).
 
 Precedence for every setting: explicit answer > previous ``platform-config.yaml`` > default.
 Secrets already in ``.env`` are always kept.
@@ -24,11 +26,14 @@ import yaml
 from . import preflight, secrets_gen
 from .envfile import atomic_write, read_env, render_env
 from .omapi import airflow_connection_uri
-from .settings import DEFAULT_PORTS, PORT_ENV, ConfigError, PlatformConfig
+from .settings import DEFAULT_PORTS, PORT_ENV, ConfigError, PlatformConfig, read_ca_bundle
 
 CONFIG_NAME = "platform-config.yaml"
 ENV_NAME = ".env"
 SECRETS_DIR = "secrets"
+# Every *.crt here is trusted by the image builds (airflow/Dockerfile); the wizard owns one file.
+CA_DIR = "ca-certificates"
+CA_COPY_NAME = "extra-ca.crt"
 ADMIN_EMAIL_DEFAULT = "admin@open-metadata.org"
 
 # .env keys this wizard owns (recomputed on every run); any other key is carried over as is.
@@ -43,6 +48,7 @@ _MANAGED_KEYS = {
     "IMAGE_ELASTICSEARCH",
     "IMAGE_OPENMETADATA_SERVER",
     "IMAGE_KERBEROS_SIDECAR",
+    "IMAGE_KERBEROS_SIDECAR_BASE",
     "IMAGE_AIRFLOW_BASE",
     "IMAGE_AIRFLOW",
     "AIRFLOW_BASE_URL",
@@ -64,32 +70,36 @@ _RETIRED_KEYS = {"KRB5_HOST_CCACHE", "HOST_UID", "HOST_KRB5CCNAME", "HOST_KRB5_C
 
 @dataclass
 class SetupResult:
-    """What :func:`run_setup` wrote: paths, whether secrets/keys were newly generated, and
-    the Kerberos findings about the host (notes such as "no ticket yet")."""
+    """What :func:`run_setup` wrote: paths, whether secrets/keys were newly generated, the
+    Kerberos findings about the host (notes such as "no ticket yet"), and the CA bundle's copy
+    (``ca_copy``: its path when written; ``ca_removed``: a previous copy was deleted)."""
 
     config_path: Path
     env_path: Path
     new_secrets: list[str]
     new_jwt_keys: bool
     findings: list[preflight.Finding]
+    ca_copy: Path | None = None
+    ca_removed: bool = False
 
 
-def check_writable_dir(path: Path) -> Path:
+def check_writable_dir(path: Path, field_name: str = "output_dir") -> Path:
     """Return ``path`` resolved if it is an existing directory we can create files in.
 
     Raises:
-        ConfigError: (field ``output_dir``) missing, not a directory, or not writable.
+        ConfigError: (field ``field_name``, default ``output_dir``) missing, not a directory,
+            or not writable.
     """
     path = Path(path)
     if not path.is_dir():
-        raise ConfigError("output_dir", f"expected an existing directory, {path} is not one")
+        raise ConfigError(field_name, f"expected an existing directory, {path} is not one")
     try:
         fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=path)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
         raise ConfigError(
-            "output_dir", f"expected a writable directory, cannot write in {path} ({exc.strerror})"
+            field_name, f"expected a writable directory, cannot write in {path} ({exc.strerror})"
         ) from None
     return path.resolve()
 
@@ -126,7 +136,7 @@ def apply_answers(cfg: PlatformConfig, answers: dict) -> PlatformConfig:
             getattr(cfg, section)[name] = value
         elif section == "kerberos" and name in cfg.kerberos.__dataclass_fields__:
             setattr(cfg.kerberos, name, value)
-        elif not name and section in ("cluster_name", "bind_address", "elasticsearch_heap"):
+        elif not name and section in ("cluster_name", "bind_address", "elasticsearch_heap", "ca_bundle"):
             setattr(cfg, section, value)
         else:
             raise ConfigError(key, "unknown setting")
@@ -168,6 +178,7 @@ def build_env(cfg: PlatformConfig, secret_values: dict[str, str], previous: dict
                 "IMAGE_ELASTICSEARCH": cfg.images["elasticsearch"],
                 "IMAGE_OPENMETADATA_SERVER": cfg.images["openmetadata_server"],
                 "IMAGE_KERBEROS_SIDECAR": cfg.images["kerberos_sidecar"],
+                "IMAGE_KERBEROS_SIDECAR_BASE": cfg.images["kerberos_sidecar_base"],
                 "IMAGE_AIRFLOW_BASE": cfg.images["airflow_base"],
                 "IMAGE_AIRFLOW": cfg.images["airflow"],
             },
@@ -226,8 +237,53 @@ def check_machine(cfg: PlatformConfig, previous: PlatformConfig | None, check_po
         raise ConfigError(f"ports.{name}", "expected a free port: " + preflight.port_problem(cfg, name))
 
 
+def prepare_ca_copy(base_dir: Path, cfg: PlatformConfig) -> bytes | None:
+    """Read and check what :func:`write_ca_copy` will write, before anything is written.
+
+    Args:
+        base_dir: the wizard's directory (the copy goes to ``<base_dir>/ca-certificates/``).
+        cfg: a validated config; ``cfg.ca_bundle`` is an absolute path or ``""``.
+
+    Returns:
+        The bundle's bytes, or None when ``cfg.ca_bundle`` is empty (no extra CA).
+
+    Raises:
+        ConfigError: (``ca_bundle``) see :func:`.settings.read_ca_bundle`; or
+            ``ca-certificates/`` exists but is not a writable directory.
+    """
+    data = read_ca_bundle(cfg.ca_bundle) if cfg.ca_bundle else None
+    ca_dir = Path(base_dir) / CA_DIR
+    if (data is not None or (ca_dir / CA_COPY_NAME).exists()) and (ca_dir.exists() or ca_dir.is_symlink()):
+        check_writable_dir(ca_dir, "ca_bundle")
+    return data
+
+
+def write_ca_copy(base_dir: Path, data: bytes | None) -> tuple[Path | None, bool]:
+    """Write ``data`` to ``<base_dir>/ca-certificates/extra-ca.crt`` (0644, atomically), or remove it.
+
+    Args:
+        base_dir: the wizard's directory.
+        data: the bundle from :func:`prepare_ca_copy`; None removes a previous copy.
+
+    Returns:
+        ``(path written or None, whether a previous copy was removed)``.
+
+    Raises:
+        OSError: the directory cannot be created or written.
+    """
+    path = Path(base_dir) / CA_DIR / CA_COPY_NAME
+    if data is None:
+        existed = path.exists() or path.is_symlink()
+        path.unlink(missing_ok=True)
+        return None, existed
+    path.parent.mkdir(mode=0o755, exist_ok=True)
+    atomic_write(path, data, mode=0o644)
+    return path, False
+
+
 def run_setup(base_dir: Path, answers: dict, check_ports: bool = True) -> SetupResult:
-    """Validate everything, then write config, ``.env`` and JWT keys; nothing is written on error.
+    """Validate everything, then write config, ``.env``, JWT keys and the CA bundle's copy;
+    nothing is written on error.
 
     Args:
         base_dir: directory receiving the files (normally ``platform-bootstrap/``).
@@ -236,7 +292,8 @@ def run_setup(base_dir: Path, answers: dict, check_ports: bool = True) -> SetupR
             the bind address); only new or changed ports are tested on a re-run.
 
     Raises:
-        ConfigError: a bad setting or an unusable ``base_dir`` (message names the field).
+        ConfigError: a bad setting (``ca_bundle``: also a missing, unreadable or wrong file) or an
+            unusable ``base_dir`` (message names the field).
     """
     base_dir = check_writable_dir(base_dir)
     cfg, previous_env = load_previous(base_dir)
@@ -244,6 +301,7 @@ def run_setup(base_dir: Path, answers: dict, check_ports: bool = True) -> SetupR
     cfg = apply_answers(cfg, answers)
     cfg.validate()
     check_machine(cfg, previous, check_ports)
+    ca_data = prepare_ca_copy(base_dir, cfg)
     secret_values = secrets_gen.merge_secrets(previous_env)
     new_secrets = [k for k in secrets_gen.SECRET_KEYS if not previous_env.get(k)]
     try:
@@ -255,9 +313,16 @@ def run_setup(base_dir: Path, answers: dict, check_ports: bool = True) -> SetupR
         "# Secrets are not here: they live in .env (mode 0600).\n" + yaml.safe_dump(cfg.to_dict(), sort_keys=False)
     )
     new_keys = secrets_gen.ensure_jwt_keys(base_dir / SECRETS_DIR)
+    ca_copy, ca_removed = write_ca_copy(base_dir, ca_data)
     config_path, env_path = base_dir / CONFIG_NAME, base_dir / ENV_NAME
     atomic_write(config_path, config_text, mode=0o644)
     atomic_write(env_path, env_text, mode=0o600)
     return SetupResult(
-        config_path, env_path, new_secrets, new_keys, preflight.kerberos_findings(cfg, preflight.default_host_uid(cfg))
+        config_path,
+        env_path,
+        new_secrets,
+        new_keys,
+        preflight.kerberos_findings(cfg, preflight.default_host_uid(cfg)),
+        ca_copy,
+        ca_removed,
     )

@@ -119,13 +119,18 @@ class StandInServer:
         faults: the active :class:`Fault` rules (the first match applies).
     """
 
-    def __init__(self, token: str | None = None, port: int | None = None, host: str = "127.0.0.1"):
+    def __init__(
+        self, token: str | None = None, port: int | None = None, host: str = "127.0.0.1", public_url: str | None = None
+    ):
         self.token = token or base64.urlsafe_b64encode(os.urandom(24)).decode()
         self.admin_token = base64.urlsafe_b64encode(os.urandom(24)).decode()
         self._principals = {f"Bearer {self.token}": "ingestion-bot", f"Bearer {self.admin_token}": "admin"}
         self.host = host
         self.port = port or free_port()
-        self.store = EntityStore(base_url=f"http://{self.host}:{self.port}")
+        # Where clients reach it (hrefs, the hostPort deployed pipelines call back): the listening
+        # address unless it serves in a container under a service name (SERVER_HOST_API_URL).
+        self.public_url = (public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        self.store = EntityStore(base_url=self.public_url)
         self.lineage = LineageStore(self.store)
         self.pipeline_statuses = PipelineStatusStore(self.store)
         self.extensions = EntityExtensions()  # profiles, test results, sample data (timeseries.py)
@@ -139,7 +144,7 @@ class StandInServer:
 
     @property
     def host_port(self) -> str:
-        return f"http://{self.host}:{self.port}/api"
+        return f"{self.public_url}/api"
 
     # -- helpers for tests -----------------------------------------------------------
     def count(self, method: str, path_prefix: str) -> int:
@@ -149,7 +154,7 @@ class StandInServer:
     def reset(self) -> None:
         """Forget every entity, status, edge, recorded request and fault (a server shared by
         several tests, e.g. one a long-lived Airflow points at, starts each test empty)."""
-        self.store = EntityStore(base_url=f"http://{self.host}:{self.port}")
+        self.store = EntityStore(base_url=self.public_url)
         self.lineage = LineageStore(self.store)
         self.pipeline_statuses = PipelineStatusStore(self.store)
         self.extensions = EntityExtensions()

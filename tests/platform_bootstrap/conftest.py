@@ -14,8 +14,10 @@ DATA = Path(__file__).parent / "data"
 sys.path.insert(0, str(BOOTSTRAP))
 
 
-def run_platform(*args: str, env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:
-    """Run ``platform-bootstrap/platform`` with the test interpreter; never raises on failure."""
+def run_platform(
+    *args: str, env: dict | None = None, input: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``platform-bootstrap/platform`` with the test interpreter (in ``cwd``); never raises on failure."""
     return subprocess.run(
         check=False,
         args=[sys.executable, str(BOOTSTRAP / "platform"), *args],
@@ -23,6 +25,7 @@ def run_platform(*args: str, env: dict | None = None, input: str | None = None) 
         text=True,
         env=env,
         input=input,
+        cwd=cwd,
         timeout=120,
     )
 

@@ -208,7 +208,10 @@ def test_base_file_declares_network_volume_and_sidecar():
     assert base["networks"]["platform_network"]["name"] == "platform_network"
     assert base["volumes"]["platform_kerberos_cache"]["name"] == "platform_kerberos_cache"
     sidecar = base["services"]["developer-kerberos-service"]
-    assert sidecar["build"] == "./kerberos"
+    assert sidecar["build"]["context"] == "./kerberos"
+    assert (
+        sidecar["build"]["args"]["BASE_IMAGE"] == "${IMAGE_KERBEROS_SIDECAR_BASE:-docker.io/library/python:3.12-slim}"
+    )
     assert "platform_kerberos_cache:/krb5/cache" in sidecar["volumes"]
     # The host DIRECTORY, read-only; never the cache file itself (kinit replaces it).
     binds = [v for v in sidecar["volumes"] if isinstance(v, dict)]

@@ -1,4 +1,5 @@
-"""`./platform status`, `bot-token` and their waits: the bind address, the Kerberos sidecar, progress."""
+"""`./platform status`, `bot-token` and their waits: the bind address, the Kerberos sidecar, progress,
+the engine named first, and search left out of a stack."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from platform_bootstrap.local_postgres import free_port
 
 from tests.openmetadata_standin.auth import seed_basic_auth
 from tests.openmetadata_standin.server import StandInServer
+from tests.support.fake_tools import calls, fake_env, started_anything, tool_dir
 
 from .conftest import BOOTSTRAP, global_ipv4, run_platform
 
@@ -142,6 +144,7 @@ def test_status_with_the_kerberos_profile_and_no_ticket_yet(tmp_path, stack, pos
     assert result.returncode == 0, result.stdout + result.stderr
     rows = {line.split()[1]: line.split()[0] for line in result.stdout.splitlines() if line.strip()}
     assert rows == {
+        "docker": "ok",
         "server": "ok",
         "search": "ok",
         "database": "ok",
@@ -219,3 +222,63 @@ def test_long_waits_say_what_how_long_and_the_last_status(tmp_path):
         status.stderr
     )
     assert "FAIL server" in status.stdout
+
+
+def test_without_an_engine_status_says_so_first_and_still_checks_every_service(tmp_path, stack):
+    """Server, search and Airflow answer on their ports; the engine does not: one line with its fix, first."""
+    host, ports = stack
+    _setup(
+        tmp_path,
+        host,
+        {
+            "openmetadata": ports["api"],
+            "openmetadata-admin": ports["admin"],
+            "elasticsearch": ports["search"],
+            "postgres": free_port(),
+            "airflow": ports["airflow"],
+        },
+        "--kerberos",
+        "--kerberos-ccache",
+        str(tmp_path / "krb" / "krb5cc"),
+    )
+    log = tmp_path / "calls"
+    result = run_platform("status", "--dir", str(tmp_path), env=fake_env(tool_dir(tmp_path), log, compose="v2"))
+    assert result.returncode == 1
+    lines = [line.split(None, 2) for line in result.stdout.splitlines() if line.strip()]
+    assert lines[0][:2] == ["FAIL", "docker"]
+    assert "start it (sudo systemctl start docker, or start Docker Desktop)" in lines[0][2] or (
+        "not writable by" in lines[0][2]  # a machine whose docker socket is not ours
+    )
+    rows = {line[1]: line[0] for line in lines}
+    assert rows["server"] == rows["search"] == rows["airflow"] == "ok"
+    assert rows["database"] == rows["kerberos"] == "FAIL"
+    assert "kerberos  cannot ask developer-kerberos-service: see the docker line above" in result.stdout
+    assert result.stdout.count("Docker engine") == 1
+    assert started_anything(log) == []
+
+
+def test_search_left_out_of_the_stack_is_not_a_failure(tmp_path):
+    """An override puts platform-elasticsearch under a profile nobody enables: `compose config --services`
+    (asked once per run, with PLATFORM_COMPOSE_FILES) does not list it, so status skips search."""
+    _setup(tmp_path, "127.0.0.1", {"elasticsearch": free_port(), "openmetadata": free_port()})
+    services = tmp_path / "services"
+    services.write_text("platform-postgres\nopenmetadata-server\nairflow-apiserver\n")
+    override = tmp_path / "no-search.yml"
+    log = tmp_path / "calls"
+    env = {
+        **fake_env(tool_dir(tmp_path), log, engine="up", compose="v2", services=str(services)),
+        "PLATFORM_COMPOSE_FILES": str(override),
+    }
+    result = run_platform("status", "--dir", str(tmp_path), "--wait", "1", "--poll", "0.3", env=env)
+    assert result.returncode == 1  # nothing else runs
+    assert "skip search    not part of this stack: platform-elasticsearch is not among" in result.stdout
+    assert "FAIL search" not in result.stdout and "search:" not in result.stderr
+    asked = [call for call in calls(log) if call.endswith("config --services")]
+    assert len(asked) == 1 and f"-f {override} config --services" in asked[0]
+    # In the stack again: checked, and failing (nothing listens).
+    services.write_text("platform-elasticsearch\nplatform-postgres\n")
+    again = run_platform("status", "--dir", str(tmp_path), env=env)
+    assert "FAIL search" in again.stdout
+    # Compose cannot say (the fake does not render): search is checked as before.
+    unknown = run_platform("status", "--dir", str(tmp_path), env={**env, "FAKE_DOCKER_SERVICES": ""})
+    assert "FAIL search" in unknown.stdout

@@ -11,7 +11,7 @@ import yaml
 from platform_bootstrap.envfile import read_env
 from platform_bootstrap.secrets_gen import SECRET_KEYS
 
-from .conftest import run_platform
+from .conftest import BOOTSTRAP, run_platform
 
 SERVER_IMAGE = "images.openmetadata_server"
 
@@ -134,6 +134,8 @@ def test_settings_from_environment_variables(tmp_path):
         (["--image-postgres", "Docker.io/Library/Postgres:16"], "images.postgres"),
         (["--image-elasticsearch", "mirror.corp/elastic//elasticsearch:9"], "images.elasticsearch"),
         (["--image-kerberos-sidecar", "platform/sidecar:"], "images.kerberos_sidecar"),
+        (["--image-kerberos-sidecar-base", "Python:3.12-slim"], "images.kerberos_sidecar_base"),
+        (["--image-airflow-base", "mirror.corp/apache/airflow:"], "images.airflow_base"),
     ],
 )
 def test_bad_input_names_the_field_and_writes_nothing(setup_dir, args, field):
@@ -165,8 +167,9 @@ def test_interactive_mode_reprompts_on_bad_answer(tmp_path, monkeypatch):
     from platform_bootstrap import cli
 
     monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
-    # cluster, bind (bad then good), om port (bad then good), admin, pg, es, airflow, heap, 4 images, kerberos? no
-    answers = ["mycluster", "999.1.1.1", "", "99999", "8600", "", "", "", "", "", "", "", "", "", "n"]
+    # cluster, bind (bad then good), om port (bad then good), admin, pg, es, airflow, heap, 6 images,
+    # CA bundle, kerberos? no
+    answers = ["mycluster", "999.1.1.1", "", "99999", "8600", *[""] * 12, "n"]
     result = CliRunner().invoke(
         cli.main, ["setup", "--skip-port-check", "--dir", str(tmp_path)], input="\n".join(answers) + "\n"
     )
@@ -251,3 +254,204 @@ def test_host_uid_is_the_cache_owner(tmp_path):
     assert result.returncode == 0, result.stderr
     env = read_env(tmp_path / ".env")
     assert env["KRB5_HOST_UID"] == "4321" and env["KRB5_HOST_CCACHE_DIR"] == str(tmp_path)
+
+
+# -- corporate networks: the CA bundle and the base-image mirrors ------------------------------
+
+
+def _ca_certificate(name: str):
+    """A self-signed CA certificate (and its key), as a corporate root CA would be."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
+def _cert_pem(cert, encoding=None) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return cert.public_bytes(encoding or serialization.Encoding.PEM)
+
+
+def _key_pem(key) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+@pytest.fixture
+def ca_file(tmp_path_factory):
+    """A PEM bundle of two CA certificates outside the setup directory."""
+    path = tmp_path_factory.mktemp("corp") / "corp-root-ca.pem"
+    path.write_bytes(b"".join(_cert_pem(_ca_certificate(n)[0]) for n in ("Corp Root CA", "Corp Proxy CA")))
+    return path
+
+
+def _setup(setup_dir, *args, env=None):
+    return run_platform("setup", "-y", "--skip-port-check", "--dir", str(setup_dir), *args, env=env)
+
+
+def test_ca_bundle_is_copied_for_the_image_builds(setup_dir, ca_file):
+    result = _setup(setup_dir, "--ca-bundle", str(ca_file))
+    assert result.returncode == 0, result.stderr
+    copy = setup_dir / "ca-certificates" / "extra-ca.crt"
+    assert copy.read_bytes() == ca_file.read_bytes()
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o644  # the build context reads it; nothing secret in it
+    assert "extra-ca.crt" in result.stdout
+    assert not list(copy.parent.glob(".*.tmp"))  # written through a temp file, renamed
+    # The source path is a setting like the others: a re-run without the flag copies it again.
+    assert yaml.safe_load((setup_dir / "platform-config.yaml").read_text())["ca_bundle"] == str(ca_file)
+    ca_file.write_bytes(_cert_pem(_ca_certificate("Corp Root CA 2")[0]))
+    assert _setup(setup_dir).returncode == 0
+    assert copy.read_bytes() == ca_file.read_bytes()
+
+
+def test_ca_bundle_from_the_environment_and_a_relative_path(tmp_path, ca_file):
+    env = {**os.environ, "PLATFORM_CA_BUNDLE": ca_file.name}
+    result = run_platform("setup", "-y", "--skip-port-check", "--dir", str(tmp_path), env=env, cwd=ca_file.parent)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "ca-certificates/extra-ca.crt").read_bytes() == ca_file.read_bytes()
+    # Stored absolute: a later run from another directory still finds it.
+    assert yaml.safe_load((tmp_path / "platform-config.yaml").read_text())["ca_bundle"] == str(ca_file)
+
+
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("missing", "expected an existing PEM file of CA certificates"),
+        ("directory", "is not a regular file"),
+        ("no-certificate", "expected a PEM file with at least one -----BEGIN CERTIFICATE----- block"),
+        ("der", "expected a PEM file with at least one -----BEGIN CERTIFICATE----- block"),
+        ("certificate-and-key", "contains a PRIVATE KEY"),
+        ("key-only", "contains a PRIVATE KEY"),
+    ],
+)
+def test_bad_ca_bundle_is_refused_and_nothing_is_written(setup_dir, tmp_path_factory, ca_file, kind, message):
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    # A previous good copy must survive a refused run unchanged.
+    assert _setup(setup_dir, "--ca-bundle", str(ca_file)).returncode == 0
+    cert, key = _ca_certificate("Corp Root CA")
+    bad = tmp_path_factory.mktemp("bad") / "bundle.pem"
+    if kind == "directory":
+        bad.mkdir()
+    elif kind == "no-certificate":
+        bad.write_text("-----BEGIN CERTIFICATE-----\n(truncated)\n# just a note, no certificate\n")
+    elif kind == "der":
+        bad.write_bytes(_cert_pem(cert, Encoding.DER))
+    elif kind == "certificate-and-key":
+        bad.write_bytes(_cert_pem(cert) + _key_pem(key))
+    elif kind == "key-only":
+        bad.write_bytes(_key_pem(key))
+    before = _snapshot(setup_dir)
+    result = _setup(setup_dir, "--ca-bundle", str(bad))
+    assert result.returncode == 2
+    assert "error: ca_bundle: expected" in result.stderr and message in result.stderr
+    assert "Nothing was written" in result.stderr and "Traceback" not in result.stderr
+    assert _snapshot(setup_dir) == before
+    if "KEY" in message:
+        assert "BEGIN" not in result.stderr  # the key's content never reaches the terminal
+
+
+def test_bad_ca_bundle_on_first_run_creates_no_file(tmp_path):
+    text_file = tmp_path.parent / f"{tmp_path.name}-notes.txt"
+    text_file.write_text("not a certificate\n")
+    result = run_platform("setup", "-y", "--skip-port-check", "--dir", str(tmp_path), "--ca-bundle", str(text_file))
+    assert result.returncode == 2 and "error: ca_bundle: expected" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("empty", ["", "none"])
+def test_empty_ca_bundle_removes_the_previous_copy_only(setup_dir, ca_file, empty):
+    assert _setup(setup_dir, "--ca-bundle", str(ca_file)).returncode == 0
+    own = setup_dir / "ca-certificates" / "my-own.crt"  # put there by hand: not the wizard's to remove
+    own.write_bytes(ca_file.read_bytes())
+    result = _setup(setup_dir, "--ca-bundle", empty)
+    assert result.returncode == 0, result.stderr
+    assert not (setup_dir / "ca-certificates" / "extra-ca.crt").exists()
+    assert own.exists()
+    assert yaml.safe_load((setup_dir / "platform-config.yaml").read_text())["ca_bundle"] == ""
+    # ...and stays removed on a plain re-run.
+    assert _setup(setup_dir).returncode == 0
+    assert not (setup_dir / "ca-certificates" / "extra-ca.crt").exists()
+
+
+def test_no_ca_bundle_by_default(setup_dir):
+    assert yaml.safe_load((setup_dir / "platform-config.yaml").read_text())["ca_bundle"] == ""
+    assert not (setup_dir / "ca-certificates").exists()
+
+
+def test_interactive_ca_bundle_is_asked_again_until_usable(tmp_path, ca_file, monkeypatch):
+    from click.testing import CliRunner
+    from platform_bootstrap import cli
+
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    missing = tmp_path / "missing.pem"
+    # 8 defaults (cluster .. heap), 6 images, the CA bundle (missing, then good), kerberos? no
+    answers = [*[""] * 14, str(missing), str(ca_file), "n"]
+    result = CliRunner().invoke(
+        cli.main, ["setup", "--skip-port-check", "--dir", str(out_dir)], input="\n".join(answers) + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert f"ca_bundle: expected an existing PEM file of CA certificates, {missing} does not exist" in result.output
+    assert (out_dir / "ca-certificates/extra-ca.crt").read_bytes() == ca_file.read_bytes()
+
+
+def test_base_image_mirrors_reach_env(setup_dir):
+    airflow_base = "artifactory.corp.example/docker-remote/apache/airflow:3.3.2-python3.11"
+    sidecar_base = "artifactory.corp.example/docker-remote/library/python:3.12-slim"
+    assert read_env(setup_dir / ".env")["IMAGE_KERBEROS_SIDECAR_BASE"] == "docker.io/library/python:3.12-slim"
+    result = _setup(setup_dir, "--image-airflow-base", airflow_base)
+    assert result.returncode == 0, result.stderr
+    env = {**os.environ, "PLATFORM_IMAGE_KERBEROS_SIDECAR_BASE": sidecar_base}
+    assert _setup(setup_dir, env=env).returncode == 0
+    written = read_env(setup_dir / ".env")
+    assert written["IMAGE_AIRFLOW_BASE"] == airflow_base  # kept from the previous run
+    assert written["IMAGE_KERBEROS_SIDECAR_BASE"] == sidecar_base
+    images = yaml.safe_load((setup_dir / "platform-config.yaml").read_text())["images"]
+    assert (images["airflow_base"], images["kerberos_sidecar_base"]) == (airflow_base, sidecar_base)
+
+
+def test_compose_build_defaults_are_the_wizard_defaults():
+    """Without a .env, compose builds from the same upstream bases the wizard writes by default."""
+    from platform_bootstrap.settings import DEFAULT_IMAGES
+
+    base = yaml.safe_load((BOOTSTRAP / "docker-compose.yml").read_text())
+    args = base["services"]["developer-kerberos-service"]["build"]["args"]
+    assert args["BASE_IMAGE"] == "${IMAGE_KERBEROS_SIDECAR_BASE:-" + DEFAULT_IMAGES["kerberos_sidecar_base"] + "}"
+    airflow = (BOOTSTRAP / "docker-compose.airflow.yml").read_text()
+    assert "${IMAGE_AIRFLOW_BASE:-" + DEFAULT_IMAGES["airflow_base"] + "}" in airflow
+
+
+def test_readme_names_every_image_setting_and_its_env():
+    from platform_bootstrap.settings import DEFAULT_IMAGES
+
+    readme = (BOOTSTRAP / "README.md").read_text()
+    for name, default in DEFAULT_IMAGES.items():
+        row = f"| `images.{name}` |"
+        assert row in readme, name
+        line = next(line for line in readme.splitlines() if line.startswith(row))
+        assert f"`IMAGE_{name.upper()}`" in line and f"`{default}`" in line, name
+    assert "--ca-bundle" in readme and "PLATFORM_CA_BUNDLE" in readme and "PIP_INDEX_URL" in readme
