@@ -11,6 +11,7 @@ call through ``PLATFORM_COMPOSE_FILES``.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 import subprocess
@@ -36,9 +37,22 @@ _NOT_COPIED = shutil.ignore_patterns(
 _OWN_SETUP = (".env", "platform-config.yaml", "secrets", "backups")
 
 
+def venv_is_current() -> bool:
+    """True when ``.venv`` was installed from this checkout's pins (the Makefile's install stamp)."""
+    pins = (REPO_ROOT / "constraints.txt").read_bytes() + (REPO_ROOT / "provider" / "pyproject.toml").read_bytes()
+    return (REPO_ROOT / ".venv" / f".installed-{hashlib.md5(pins).hexdigest()[:12]}").exists()
+
+
 def copy_checkout(target: Path) -> Path:
     """Copy the working tree to ``target`` without run state or the developer's platform setup;
-    link ``.venv`` and ``.tools`` back. Returns ``target``."""
+    link ``.venv`` and ``.tools`` back. Returns ``target``.
+
+    Raises:
+        RuntimeError: ``.venv`` is older than the pins: a ``make`` target in the copy would
+            reinstall the provider into the shared venv from the copy, which is then deleted.
+    """
+    if not venv_is_current():
+        raise RuntimeError("the .venv does not match constraints.txt and provider/pyproject.toml: run `make install`")
     shutil.copytree(REPO_ROOT, target, ignore=_NOT_COPIED, symlinks=True)
     for name in _OWN_SETUP:
         path = target / "platform-bootstrap" / name
