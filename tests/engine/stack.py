@@ -65,6 +65,9 @@ def copy_checkout(target: Path) -> Path:
     for name in (".venv", ".tools"):
         if (REPO_ROOT / name).exists():
             (target / name).symlink_to(REPO_ROOT / name)
+    # The containers read bind-mounted scripts (postgres/*.sh) as their own users: a checkout
+    # made with umask 077 must not change what they see.
+    subprocess.run(["chmod", "-R", "a+rX", str(target)], check=True)
     return target
 
 

@@ -17,6 +17,8 @@ import uuid
 import httpx
 import pytest
 
+from tests.platform_airflow.conftest import metadata_pipeline_request, postgres_service_request
+
 MANAGED_API = "/pluginsv2/api/v2/openmetadata"
 PIPELINE = "pagila_metadata"
 
@@ -29,23 +31,10 @@ def _ok(response: httpx.Response, *codes: int) -> dict:
 
 
 def _pagila_service(stack, password: str | None = None) -> dict:
-    """``CreateDatabaseServiceRequest`` for pagila on platform-postgres, as the UI's "Add service" sends it."""
-    from metadata.generated.schema.api.services.createDatabaseService import CreateDatabaseServiceRequest
-
-    request = CreateDatabaseServiceRequest(
-        name="pagila",
-        serviceType="Postgres",
-        connection={
-            "config": {
-                "type": "Postgres",
-                "username": "pagila_reader",
-                "authType": {"password": password or stack.dotenv["PAGILA_DB_PASSWORD"]},
-                "hostPort": "platform-postgres:5432",
-                "database": "pagila",
-            }
-        },
+    """pagila on platform-postgres as the platform Airflow reaches it, read-only role."""
+    return postgres_service_request(
+        "platform-postgres:5432", "pagila_reader", password or stack.dotenv["PAGILA_DB_PASSWORD"]
     )
-    return request.model_dump(mode="json", exclude_none=True, by_alias=True)
 
 
 def _server_action(stack, path: str) -> dict:
@@ -131,8 +120,6 @@ def _trigger_until_a_task_runs(stack, pipeline: dict) -> tuple[str, str]:
 
 def test_the_pagila_pipeline_is_deployed_run_and_managed_like_the_ui_does(stack):
     service = _ok(stack.om("PUT", "services/databaseServices", json=_pagila_service(stack)), 200, 201)
-    from tests.platform_airflow.conftest import metadata_pipeline_request
-
     pipeline = _ok(stack.om("PUT", "services/ingestionPipelines", json=metadata_pipeline_request(service)), 200, 201)
 
     answer = _server_action(stack, f"deploy/{pipeline['id']}")

@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 from platform_bootstrap.local_postgres import ThrowawayPostgres, free_port
 
 from tests.support.kdc import KRB5_ENV_KEYS, TestKDC
+from tests.support.other_users import OtherUsers, open_mkdtemp
 from tests.support.tds_listener import TdsListener, freetds_driver
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,57 +27,32 @@ PYTHON = sys.executable
 NOBODY = 65534  # a uid/gid with no rights anywhere: a developer's or a container's unprivileged user
 
 
-def _others_can_run(path: str) -> bool:
-    """True if a user with no special rights can execute ``path`` (every directory on the way o+x)."""
-    real = Path(os.path.realpath(path))
-    if not os.stat(real).st_mode & 0o001:
-        return False
-    return all(os.stat(parent).st_mode & 0o001 for parent in real.parents)
-
-
-def _python_for_others() -> tuple[list[str], dict[str, str]]:
-    """An interpreter other users can run, with this venv's packages and the provider importable.
-
-    The venv's own interpreter may live under a private directory (e.g. pyenv in /root); then
-    the system python of the same minor version runs with the venv's site-packages on PYTHONPATH
-    (its compiled extensions are built for that minor version).
-    """
-    if _others_can_run(PYTHON):
-        return [PYTHON], {}
-    system = shutil.which("python3", path="/usr/bin:/bin")
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    if not system or not _others_can_run(system):
-        pytest.fail("no python3 other users can run: install Debian's python3 (bash .ci/install-system-packages)")
-    found = subprocess.run(
-        [system, "-c", "import sys; print(f'{sys.version_info.major}.{sys.version_info.minor}')"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    if found != version:
-        pytest.fail(f"{system} is Python {found}, the venv is {version}: the tests need the same minor version")
-    paths = [str(REPO / "provider"), *sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})]
-    return [system], {"PYTHONPATH": os.pathsep.join(paths)}
+# What the tests run as another uid (run_as), copied where that uid can reach it: the checkout
+# may sit in a private directory (a 0700 home, mktemp -d) with the venv inside it.
+OTHER_USERS = OtherUsers(
+    REPO,
+    copies=(
+        "platform-bootstrap/kerberos/ticket_sharer.py",
+        "platform-bootstrap/diagnostics",
+        "provider/openmetadata_platform",
+    ),
+    python_path=("provider",),
+    third_party=("gssapi", "decorator"),  # the preflight's gssapi and what gssapi imports
+    python=PYTHON,
+)
 
 
 def run_as(uid: int, gid: int, args: list[str], groups: tuple[int, ...] = (), **kwargs) -> subprocess.CompletedProcess:
     """Run ``args`` as ``uid:gid`` (setpriv; the tests run as root, who could read anything).
 
-    ``PYTHON`` as a command (first or anywhere, e.g. KRB_PYTHON in ``env``) is replaced by an
-    interpreter that user can run.
+    That user may not reach the checkout or the venv, so it runs copies (``OTHER_USERS``):
+    checkout paths in ``args`` and ``env`` are rewritten to them, ``PYTHON`` as a command (first
+    or anywhere, e.g. KRB_PYTHON in ``env``) is replaced by an interpreter that user can run,
+    which imports the provider and its Kerberos dependencies from the copies.
     """
     if os.geteuid() != 0:
         pytest.skip("switching users needs root (CI and the dev machines run the suite as root)")
-    ids = [f"--reuid={uid}", f"--regid={gid}"]
-    ids.append(f"--groups={','.join(map(str, groups))}" if groups else "--clear-groups")
-    python, extra_env = _python_for_others()
-    args = [python[0] if a == PYTHON else a for a in args]
-    env = dict(kwargs.pop("env", None) or os.environ)
-    env = {k: (python[0] if v == PYTHON else v) for k, v in env.items()}
-    env.update(extra_env)
-    return subprocess.run(
-        ["setpriv", *ids, *args], capture_output=True, text=True, timeout=120, check=False, env=env, **kwargs
-    )
+    return OTHER_USERS.run(uid, gid, args, groups=tuple(groups), **kwargs)
 
 
 def unshare_works() -> str | None:
@@ -96,8 +71,7 @@ def unshare_works() -> str | None:
 @pytest.fixture
 def open_tmp():
     """A temp dir other users can traverse (pytest's tmp_path lives under a root-only directory)."""
-    path = Path(tempfile.mkdtemp(prefix="krb-open-"))
-    path.chmod(0o755)
+    path = open_mkdtemp("krb-open-")
     yield path
     shutil.rmtree(path, ignore_errors=True)
 

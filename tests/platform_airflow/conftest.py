@@ -15,18 +15,27 @@ MANAGED_API = "/pluginsv2/api/v2/openmetadata"
 
 def pagila_service_request(pagila_postgres, password: str | None = None) -> dict:
     """``CreateDatabaseServiceRequest`` for the session's pagila (what the UI's "Add service" sends)."""
+    return postgres_service_request(
+        f"{pagila_postgres.host}:{pagila_postgres.port}",
+        "postgres",
+        password if password is not None else pagila_postgres.password,
+    )
+
+
+def postgres_service_request(host_port: str, username: str, password: str, database: str = "pagila") -> dict:
+    """``CreateDatabaseServiceRequest`` of a Postgres service named after ``database`` at ``host_port``."""
     from metadata.generated.schema.api.services.createDatabaseService import CreateDatabaseServiceRequest
 
     request = CreateDatabaseServiceRequest(
-        name="pagila",
+        name=database,
         serviceType="Postgres",
         connection={
             "config": {
                 "type": "Postgres",
-                "username": "postgres",
-                "authType": {"password": password if password is not None else pagila_postgres.password},
-                "hostPort": f"{pagila_postgres.host}:{pagila_postgres.port}",
-                "database": "pagila",
+                "username": username,
+                "authType": {"password": password},
+                "hostPort": host_port,
+                "database": database,
             }
         },
     )
