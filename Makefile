@@ -45,7 +45,11 @@ test-e2e: install ## Run the end-to-end suite against a real server (OPENMETADAT
 bench: install ## Print parse time, harvest wall time and write requests per table
 	@$(PY) -m tests.bench
 
-demo: install ## The main job: load pagila, harvest it into OpenMetadata from the Airflow DAG, say where to look
+# The preflight (system python3, standard library only) runs before `install`: no server and no
+# Docker engine, or no pagila dump, is said in a second instead of after minutes of installing.
+demo: ## The main job: load pagila, harvest it into OpenMetadata from the Airflow DAG, say where to look
+	@$(PYTHON) platform-bootstrap/demo_preflight.py
+	@$(MAKE) --no-print-directory install
 	@$(PY) platform-bootstrap/pagila_demo.py
 
 lint: install ## ruff over the project

@@ -1,5 +1,8 @@
 """The main job in one command (`make demo`): harvest pagila into OpenMetadata from Airflow.
 
+0. Check first (``demo_preflight.py``, which `make demo` also runs before `make install`):
+   no server and no Docker engine, or no pagila dump where one is needed, stops here (exit 2)
+   with what is missing and how to fix it, before anything is started.
 1. Find an OpenMetadata server: ``OPENMETADATA_HOST_PORT`` + ``OPENMETADATA_JWT_TOKEN``
    (environment, or ``platform-bootstrap/.env`` once ``make openmetadata-start`` has run),
    else start the compose stack when a Docker engine is reachable, else stop with a clear
@@ -9,13 +12,23 @@
    follow it. pagila lives inside the platform (``pagila-loader``), so the DatabaseService that
    OpenMetadata stores points at ``platform-postgres``, which the platform Airflow and the UI's
    Test Connection reach.
-3. Otherwise: load pagila (``../shared/pagila`` or ``$PAGILA_DIR``) into a throwaway local
+3. Otherwise: load pagila (``$PAGILA_DIR``, else ``../shared/pagila``) into a throwaway local
    PostgreSQL and run the DAG in this process (``dag.test()``) in an isolated ``AIRFLOW_HOME``
    (``.run/airflow``).
 
 Either way it fails fast (no retry waits: a failed task is the result), stops what it started
-on Ctrl-C or SIGTERM, and prints the result first: what the source holds (tables, views,
-columns, foreign keys, counted in pagila's catalog) and each task's summary, then the links.
+on Ctrl-C or SIGTERM, and prints the result first:
+
+- the source: pagila's catalog counted the way OpenMetadata's Postgres connector lists it
+  (tables are relkinds r/p/f that are not partitions, views are v, materialized views m; a
+  partitioned table's partitions are part of it), with its columns, foreign keys and
+  functions (OpenMetadata's stored procedures);
+- the server: the same counts read back from OpenMetadata's Table and StoredProcedure entities
+  under the harvested schemas, so both can be compared;
+- each task's steps as the workflow's own per-step status has them (what the source read,
+  what the sink wrote), and the warnings: those the steps recorded and those the run logged;
+
+then the links.
 """
 
 from __future__ import annotations
@@ -26,18 +39,21 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ENV_FILE = Path(os.environ.get("PLATFORM_ENV_FILE", REPO_ROOT / "platform-bootstrap" / ".env"))
 DAG_ID = "pagila_metadata_ingestion"
 SCHEMAS = [s.strip() for s in os.environ.get("PAGILA_SCHEMAS", "public").split(",") if s.strip()]
 SERVICE = os.environ.get("PAGILA_OPENMETADATA_SERVICE", "pagila")
+DATABASE = os.environ.get("PAGILA_DATABASE", "pagila")
 sys.path.insert(0, str(REPO_ROOT / "platform-bootstrap"))
 
+import demo_preflight  # noqa: E402
 from platform_bootstrap.envfile import read_env  # noqa: E402
+
+ENV_FILE = demo_preflight.env_file()
 
 # Known noise, kept out of the demo's INFO output: openmetadata-ingestion's PostgreSQL source
 # logs its whole pg_stat_statements query; Airflow warns that [api] base_url is unset (there is
@@ -49,55 +65,108 @@ KNOWN_WARNINGS = (
     "Did not recognize type 'year'",  # pagila's year domain; OpenMetadata maps it itself
 )
 FINAL = {"success", "failed"}
+SHOWN_WARNINGS = 8  # logged warnings quoted in the report (all are counted)
 
 
 class DemoError(RuntimeError):
     """The demo cannot run; the message says why and what to do."""
 
 
+def plural(count: int, noun: str) -> str:
+    """``"1 view"``, ``"7 views"``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """What one side holds, in the categories OpenMetadata files a PostgreSQL schema under."""
+
+    tables: int
+    views: int
+    materialized_views: int
+    columns: int
+    foreign_keys: int
+    stored_procedures: int
+
+    def entities(self) -> str:
+        """``"15 tables, 7 views, 1 materialized view"``."""
+        return (
+            f"{plural(self.tables, 'table')}, {plural(self.views, 'view')}, "
+            f"{plural(self.materialized_views, 'materialized view')}"
+        )
+
+    def describe(self) -> str:
+        """The entities, then their columns, foreign keys and stored procedures."""
+        return (
+            f"{self.entities()}; {plural(self.columns, 'column')}, {plural(self.foreign_keys, 'foreign key')}, "
+            f"{plural(self.stored_procedures, 'stored procedure')}"
+        )
+
+    def differences(self, other: Inventory) -> str:
+        """``"tables 15 here, 14 there; ..."`` for each count that differs (empty when none does)."""
+        names = ("tables", "views", "materialized views", "columns", "foreign keys", "stored procedures")
+        return "; ".join(
+            f"{name} {mine} vs {theirs}"
+            for name, mine, theirs in zip(names, astuple(self), astuple(other), strict=True)
+            if mine != theirs
+        )
+
+
+@dataclass(frozen=True)
+class SourceCatalog:
+    """pagila's catalog as OpenMetadata's Postgres connector lists it.
+
+    ``partitions``: partitioned table -> its partitions (not entities of their own);
+    ``partition_foreign_keys``: foreign keys declared on partitions only (not harvested).
+    """
+
+    inventory: Inventory
+    partitions: dict[str, int] = field(default_factory=dict)
+    partition_foreign_keys: int = 0
+
+    def partitions_note(self) -> str:
+        """``"the 7 partitions of payment are part of it"`` (empty without partitions)."""
+        parts = [f"the {plural(n, 'partition')} of {name}" for name, n in self.partitions.items()]
+        if len(parts) == 1:
+            return f"{parts[0]} {'is' if sum(self.partitions.values()) == 1 else 'are'} part of it"
+        return f"{', '.join(parts[:-1])} and {parts[-1]} are part of their tables" if parts else ""
+
+
 @dataclass
 class Report:
-    """What the demo shows: the run's outcome, the source's counts, each task's summary, links."""
+    """What the demo shows: the run's outcome, both sides' counts, each task's steps, warnings, links."""
 
     ok: bool
     where: str
-    source: dict[str, int] = field(default_factory=dict)
-    tasks: list[tuple[str, str, str]] = field(default_factory=list)  # (task id, state, summary line)
+    source: SourceCatalog | None = None
+    server: Inventory | None = None
+    server_error: str = ""
+    tasks: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (task id, state, summary lines)
+    step_warnings: int = 0
+    logged_warnings: list[str] = field(default_factory=list)
+    warnings_origin: str = "the run logged"
     links: list[str] = field(default_factory=list)
     failure: str = ""
 
 
 # -- the OpenMetadata server ----------------------------------------------------------------
-def docker_engine_available() -> bool:
-    """True when ``docker info`` answers (a reachable engine, not just the client)."""
-    import subprocess
-
-    try:
-        return subprocess.run(["docker", "info"], check=False, capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
 def find_openmetadata(stored: dict[str, str]) -> tuple[str, str]:
     """Return ``(host_port, jwt)`` of the server to use (see module docstring).
 
+    Args:
+        stored: the variables of the platform's ``.env`` (updated when the stack is started).
+
     Raises:
-        DemoError: no server configured and no Docker engine to start one.
+        DemoError: no server configured and no Docker engine to start one, or the started
+            stack stored no token.
     """
     import subprocess
 
-    host_port = os.environ.get("OPENMETADATA_HOST_PORT") or stored.get("OPENMETADATA_HOST_PORT")
-    token = os.environ.get("OPENMETADATA_JWT_TOKEN") or stored.get("OPENMETADATA_JWT_TOKEN")
-    if host_port and token:
-        return host_port, token
-    if not docker_engine_available():
-        raise DemoError(
-            "No OpenMetadata server to harvest into: OPENMETADATA_HOST_PORT/OPENMETADATA_JWT_TOKEN are not set "
-            "and no Docker engine is reachable to start one.\n"
-            "  - with Docker: start the engine and run `make demo` again (it runs `make openmetadata-start`);\n"
-            "  - with a server elsewhere: OPENMETADATA_HOST_PORT=http://host:8585 "
-            "OPENMETADATA_JWT_TOKEN=<ingestion-bot JWT> make demo"
-        )
+    configured = demo_preflight.configured_server(dict(os.environ), stored)
+    if configured:
+        return configured
+    if not demo_preflight.docker_engine_available():
+        raise DemoError(demo_preflight.NO_SERVER)
     print("Starting the OpenMetadata stack (make openmetadata-start)...", flush=True)
     subprocess.run(["make", "--no-print-directory", "openmetadata-start"], cwd=REPO_ROOT, check=True)
     stored.update(read_env(ENV_FILE))
@@ -107,7 +176,11 @@ def find_openmetadata(stored: dict[str, str]) -> tuple[str, str]:
 
 
 def openmetadata_connection(host_port: str, token: str) -> dict:
-    """Airflow connection fields for ``openmetadata_default`` from ``http(s)://host:port[/api]``."""
+    """Airflow connection fields for ``openmetadata_default`` from ``http(s)://host:port[/api]``.
+
+    Raises:
+        DemoError: ``host_port`` is not an http(s) URL with a host.
+    """
     parsed = urlsplit(host_port)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise DemoError(f"OPENMETADATA_HOST_PORT={host_port!r}: expected http(s)://host:port")
@@ -120,21 +193,106 @@ def openmetadata_connection(host_port: str, token: str) -> dict:
     }
 
 
+def schema_fqns() -> list[str]:
+    """The harvested schemas' fully qualified names, e.g. ``["pagila.pagila.public"]``."""
+    return [f"{SERVICE}.{DATABASE}.{schema}" for schema in SCHEMAS]
+
+
+def server_inventory(host_port: str, token: str) -> Inventory:
+    """What the server holds under the harvested schemas, read from its Table and StoredProcedure
+    entities (``GET /api/v1/tables``, ``/storedProcedures``, non-deleted, every page).
+
+    Tables are the entities whose ``tableType`` is neither ``View`` nor ``MaterializedView``
+    (``Regular``, ``Partitioned``, ``Foreign``); columns are the entities' top-level columns,
+    foreign keys their ``FOREIGN_KEY`` table constraints.
+
+    Raises:
+        DemoError: the server did not answer a listing (status and the start of its answer).
+    """
+    import httpx
+
+    parsed = urlsplit(host_port)
+    base = f"{parsed.scheme}://{parsed.netloc}/api/v1"
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def listing(kind: str, schema: str, fields: str = "") -> list[dict]:
+        items, params = [], {"databaseSchema": schema, "limit": 1000, **({"fields": fields} if fields else {})}
+        while True:
+            try:
+                response = httpx.get(f"{base}/{kind}", params=params, headers=headers, timeout=60)
+            except httpx.HTTPError as exc:
+                raise DemoError(f"GET {base}/{kind}: {exc}") from None
+            if response.status_code != 200:
+                raise DemoError(f"GET {base}/{kind}: {response.status_code} {response.text[:200]}")
+            page = response.json()
+            items += page.get("data", [])
+            after = (page.get("paging") or {}).get("after")
+            if not after:
+                return items
+            params["after"] = after
+
+    tables, procedures = [], []
+    for schema in schema_fqns():
+        tables += listing("tables", schema, "columns,tableConstraints")
+        procedures += listing("storedProcedures", schema)
+    kinds = [table.get("tableType") for table in tables]
+    return Inventory(
+        tables=sum(kind not in ("View", "MaterializedView") for kind in kinds),
+        views=kinds.count("View"),
+        materialized_views=kinds.count("MaterializedView"),
+        columns=sum(len(table.get("columns") or []) for table in tables),
+        foreign_keys=sum(
+            constraint.get("constraintType") == "FOREIGN_KEY"
+            for table in tables
+            for constraint in table.get("tableConstraints") or []
+        ),
+        stored_procedures=len({procedure["fullyQualifiedName"] for procedure in procedures}),
+    )
+
+
 # -- pagila, counted at the source -------------------------------------------------------------
-COUNTS_SQL = """
+# As openmetadata-ingestion's Postgres connector lists a schema (metadata/ingestion/source/
+# database/postgres): tables are POSTGRES_GET_TABLE_NAMES (relkind r, p, f and not
+# relispartition: a partition is part of its partitioned table), views SQLAlchemy's
+# get_view_names (relkind v), materialized views get_materialized_view_names (relkind m),
+# stored procedures POSTGRES_GET_STORED_PROCEDURES + POSTGRES_GET_FUNCTIONS (prokind p, f; one
+# entity per name). Everything from pg_catalog: information_schema hides the constraints of
+# tables a read-only role (pagila_reader) has only SELECT on, and leaves out materialized views.
+CATALOG_SQL = """
+WITH rel AS (
+  SELECT c.oid, c.relname, c.relkind, c.relispartition
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = ANY(%(s)s) AND c.relkind IN ('r', 'p', 'f', 'v', 'm')
+), listed AS (SELECT * FROM rel WHERE NOT relispartition)
 SELECT
-  (SELECT count(*) FROM information_schema.tables WHERE table_schema = ANY(%(s)s) AND table_type = 'BASE TABLE'),
-  (SELECT count(*) FROM information_schema.views WHERE table_schema = ANY(%(s)s)),
-  (SELECT count(*) FROM information_schema.columns WHERE table_schema = ANY(%(s)s)),
-  (SELECT count(*) FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
-    WHERE c.contype = 'f' AND n.nspname = ANY(%(s)s))
+  (SELECT count(*) FROM listed WHERE relkind IN ('r', 'p', 'f')),
+  (SELECT count(*) FROM listed WHERE relkind = 'v'),
+  (SELECT count(*) FROM listed WHERE relkind = 'm'),
+  (SELECT count(*) FROM pg_catalog.pg_attribute a JOIN listed l ON l.oid = a.attrelid
+    WHERE a.attnum > 0 AND NOT a.attisdropped),
+  (SELECT count(*) FROM pg_catalog.pg_constraint k JOIN listed l ON l.oid = k.conrelid WHERE k.contype = 'f'),
+  (SELECT count(DISTINCT p.proname) FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = ANY(%(s)s) AND p.prokind IN ('p', 'f')),
+  (SELECT count(*) FROM pg_catalog.pg_constraint k JOIN rel r ON r.oid = k.conrelid
+    WHERE k.contype = 'f' AND r.relispartition AND k.conparentid = 0)
 """
-# Foreign keys from pg_catalog: information_schema.table_constraints hides the constraints of
-# tables a read-only role (pagila_reader) has only SELECT on.
+PARTITIONS_SQL = """
+SELECT parent.relname, count(*)
+FROM pg_catalog.pg_inherits i
+JOIN pg_catalog.pg_class child ON child.oid = i.inhrelid AND child.relispartition AND child.relkind IN ('r', 'p', 'f')
+JOIN pg_catalog.pg_class parent ON parent.oid = i.inhparent
+JOIN pg_catalog.pg_namespace n ON n.oid = child.relnamespace
+WHERE n.nspname = ANY(%(s)s)
+GROUP BY parent.relname ORDER BY parent.relname
+"""
 
 
-def source_counts(host: str, port: int, user: str, password: str, database: str = "pagila") -> dict[str, int]:
-    """Tables, views, columns and foreign keys of the harvested schemas, from pagila's catalog.
+def source_catalog(host: str, port: int, user: str, password: str, database: str = DATABASE) -> SourceCatalog:
+    """pagila's catalog counted as OpenMetadata's Postgres connector lists it (see ``CATALOG_SQL``).
+
+    Args:
+        host, port, user, password: a login that can read ``database``'s catalog (any role can).
+        database: the harvested database.
 
     Raises:
         DemoError: the database cannot be reached (the message says where).
@@ -144,25 +302,52 @@ def source_counts(host: str, port: int, user: str, password: str, database: str 
     try:
         with psycopg2.connect(host=host, port=port, user=user, password=password, dbname=database) as conn:
             with conn.cursor() as cursor:
-                cursor.execute(COUNTS_SQL, {"s": SCHEMAS})
-                tables, views, columns, fks = cursor.fetchone()
+                cursor.execute(CATALOG_SQL, {"s": SCHEMAS})
+                *counts, partition_fks = cursor.fetchone()
+                cursor.execute(PARTITIONS_SQL, {"s": SCHEMAS})
+                partitions = dict(cursor.fetchall())
     except psycopg2.Error as exc:
         raise DemoError(f"cannot count pagila's objects at {host}:{port} as {user}: {exc}".strip()) from None
-    return {"tables": tables, "views": views, "columns": columns, "foreign keys": fks}
+    return SourceCatalog(Inventory(*counts), partitions, partition_fks)
 
 
-def summary_line(value) -> str:
-    """A task's XCom as one line: the ingestion summary's ``describe()`` wording, else JSON."""
+STEP_ROLES = {"source": ("read", "sent on"), "processor": ("processed", "sent on"), "sink": ("written", "applied")}
+
+
+def summary_lines(value) -> list[str]:
+    """A task's XCom as lines: the headline, then one line per workflow step from the step's own
+    status (an ingestion summary: ``WorkflowSummary.as_dict()``), else the description or JSON."""
     if isinstance(value, dict) and {"workflow_type", "service_name", "records_processed"} <= set(value):
-        return (
-            f"{value['workflow_type']} ingestion of service '{value['service_name']}': "
-            f"{value['records_processed']} records processed, {value.get('records_updated', 0)} updated, "
-            f"{value.get('warnings', 0)} warnings, {value.get('filtered', 0)} filtered, "
-            f"{value.get('failures', 0)} failures in {float(value.get('wall_time_seconds', 0)):.1f} s"
-        )
+        lines = [
+            f"{value['workflow_type']} ingestion of service '{value['service_name']}' "
+            f"in {float(value.get('wall_time_seconds', 0)):.1f} s"
+        ]
+        steps = value.get("steps") or []
+        for index, step in enumerate(steps):
+            role = "source" if index == 0 else "sink" if index == len(steps) - 1 else "processor"
+            done, patched = STEP_ROLES[role]
+            filtered = f", {step.get('filtered', 0)} filtered out" if role == "source" else ""
+            lines.append(
+                f"{role} '{step.get('name', '?')}': {plural(step.get('records', 0), 'record')} {done}, "
+                f"{plural(step.get('updated', 0), 'update')} (patches) {patched}{filtered}, "
+                f"{plural(step.get('warnings', 0), 'warning')}, {plural(step.get('failures', 0), 'failure')}"
+            )
+        if not steps:  # an older summary without steps: its totals, said to be totals
+            lines[0] += (
+                f": {value['records_processed']} records over all steps, {value.get('warnings', 0)} warnings, "
+                f"{value.get('failures', 0)} failures"
+            )
+        return lines
     if isinstance(value, dict) and isinstance(value.get("description"), str):
-        return value["description"]
-    return json.dumps(value)[:300] if value is not None else "(no summary)"
+        return [value["description"]]
+    return [json.dumps(value)[:300] if value is not None else "(no summary)"]
+
+
+def step_warnings(value) -> int:
+    """Warnings the workflow's steps recorded, from a task's XCom (0 when it has no summary)."""
+    if isinstance(value, dict) and isinstance(value.get("steps"), list):
+        return sum(int(step.get("warnings", 0)) for step in value["steps"])
+    return int(value.get("warnings", 0)) if isinstance(value, dict) else 0
 
 
 # -- on the platform Airflow ---------------------------------------------------------------------
@@ -176,6 +361,12 @@ class PlatformAirflow:
     _token: str | None = None
 
     def token(self) -> str:
+        """A JWT for the admin (fetched once).
+
+        Raises:
+            DemoError: the api-server refused the admin's password.
+            httpx.HTTPStatusError: any other error answer.
+        """
         import httpx
 
         if self._token is None:
@@ -192,6 +383,11 @@ class PlatformAirflow:
         return self._token
 
     def api(self, method: str, path: str, **kwargs):
+        """``method /api/v2/<path>``; the decoded JSON answer (``None`` when empty).
+
+        Raises:
+            DemoError: an error answer (status and the start of its body).
+        """
         import httpx
 
         headers = {"Authorization": f"Bearer {self.token()}"}
@@ -202,33 +398,31 @@ class PlatformAirflow:
 
 
 def platform_airflow(stored: dict[str, str]) -> PlatformAirflow | None:
-    """The platform Airflow when ``.env`` names it and it answers its health endpoint, else None."""
-    import httpx
-
+    """The platform Airflow when ``.env`` names it and its scheduler is healthy, else None."""
     url, password = stored.get("AIRFLOW_BASE_URL"), stored.get("AIRFLOW_ADMIN_PASSWORD")
     if not url or not password:
         return None
-    try:
-        health = httpx.get(f"{url}/api/v2/monitor/health", timeout=5).json()
-    except (httpx.HTTPError, ValueError):
-        return None
-    if (health.get("scheduler") or {}).get("status") != "healthy":
-        print(f"The platform Airflow at {url} has no healthy scheduler: see `make airflow-status`.", flush=True)
+    problem = demo_preflight.platform_airflow_problem(url)
+    if problem:
+        print(f"Not using the platform Airflow at {url}: {problem}.", flush=True)
         return None
     return PlatformAirflow(url.rstrip("/"), password)
 
 
 def run_on_platform(airflow: PlatformAirflow, stored: dict[str, str], timeout: float = 1800) -> Report:
-    """Trigger the DAG on the platform Airflow, follow it, collect each task's summary.
+    """Trigger the DAG on the platform Airflow, follow it, collect each task's summary and warnings.
 
     A task that fails is the result: its run is marked failed at once instead of waiting out
     the DAG's retry delay. Ctrl-C marks the run failed too.
+
+    Raises:
+        DemoError: Airflow refused a request, or the run did not finish within ``timeout`` s.
     """
-    report = Report(ok=False, where=f"the platform Airflow ({airflow.url})")
+    report = Report(ok=False, where=f"the platform Airflow ({airflow.url})", warnings_origin="the task logs hold")
     if stored.get("PAGILA_DB_PASSWORD"):
         host = urlsplit(airflow.url).hostname or "127.0.0.1"
         port = int(stored.get("PLATFORM_POSTGRES_PORT", "15432"))
-        report.source = source_counts(host, port, "pagila_reader", stored["PAGILA_DB_PASSWORD"])
+        report.source = source_catalog(host, port, "pagila_reader", stored["PAGILA_DB_PASSWORD"])
     airflow.api("PATCH", f"dags/{DAG_ID}", json={"is_paused": False})
     run = airflow.api("POST", f"dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {}})
     run_id = run["dag_run_id"]
@@ -263,23 +457,57 @@ def run_on_platform(airflow: PlatformAirflow, stored: dict[str, str], timeout: f
                 value = airflow.api("GET", path)["value"]
             except DemoError:
                 value = None
-        else:
-            logs = airflow.api(
-                "GET",
-                f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/logs/{max(ti['try_number'], 1)}",
-                params={"full_content": "true"},
-            )
-            errors = [e.get("event", "") for e in (logs or {}).get("content", []) if isinstance(e, dict)]
+        events = []
+        if ti["state"]:
+            try:
+                logs = airflow.api(
+                    "GET",
+                    f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/logs/{max(ti['try_number'], 1)}",
+                    params={"full_content": "true"},
+                )
+                events = [e for e in (logs or {}).get("content", []) if isinstance(e, dict)]
+            except DemoError:
+                events = []
+        report.logged_warnings += [
+            f"{ti['task_id']}: {e.get('logger') or '?'}: {e.get('event', '')}"
+            for e in events
+            if str(e.get("level", "")).lower() == "warning"
+        ]
+        if ti["state"] != "success":
+            errors = [e.get("event", "") for e in events]
             errors = [e for e in errors if e and ("error" in e.lower() or "failed" in e.lower())]
             report.failure = report.failure or (errors[-1] if errors else f"{ti['task_id']} {ti['state']}")
-        report.tasks.append((ti["task_id"], ti["state"] or "not run", summary_line(value)))
+        report.step_warnings += step_warnings(value)
+        report.tasks.append((ti["task_id"], ti["state"] or "not run", summary_lines(value)))
     report.links.append(f"{airflow.url}/dags/{DAG_ID}/runs/{run_id}")
     return report
 
 
 # -- locally: a throwaway PostgreSQL and dag.test() -----------------------------------------------
-def run_locally(om_connection: dict) -> Report:
-    """Load pagila into a throwaway PostgreSQL and run the DAG in this process with retries off."""
+class LoggedWarnings(logging.Handler):
+    """Collects what is logged at WARNING or above through Python's logging while attached to the root."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record still counts
+            message = str(record.msg)
+        level = "" if record.levelno == logging.WARNING else f"{record.levelname.lower()} "
+        self.lines.append(f"{level}{record.name}: {message.strip().splitlines()[0] if message.strip() else ''}")
+
+
+def run_locally(om_connection: dict, pagila: Path) -> Report:
+    """Load pagila from ``pagila`` (the dump's folder) into a throwaway PostgreSQL and run the
+    DAG in this process with retries off; the warnings logged meanwhile go into the report.
+
+    Raises:
+        DemoError: the DAG did not load, or the catalog could not be counted.
+        subprocess.CalledProcessError: loading pagila or migrating Airflow's database failed.
+    """
     from platform_bootstrap.local_postgres import ThrowawayPostgres
     from platform_bootstrap.pagila import load_pagila
 
@@ -288,8 +516,8 @@ def run_locally(om_connection: dict) -> Report:
     report = Report(ok=False, where="a local Airflow (dag.test) and a throwaway PostgreSQL")
     with ThrowawayPostgres() as postgres:
         print(f"Loading pagila into a throwaway PostgreSQL on {postgres.host}:{postgres.port}...", flush=True)
-        load_pagila(postgres)
-        report.source = source_counts(postgres.host, postgres.port, "postgres", postgres.password)
+        load_pagila(postgres, DATABASE, pagila)
+        report.source = source_catalog(postgres.host, postgres.port, "postgres", postgres.password)
         os.environ.update(
             {
                 "AIRFLOW_HOME": str(home),
@@ -297,14 +525,17 @@ def run_locally(om_connection: dict) -> Report:
                 "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
                 "AIRFLOW_CONN_OPENMETADATA_DEFAULT": json.dumps(om_connection),
-                "AIRFLOW_CONN_PAGILA_POSTGRES": json.dumps(postgres.airflow_connection("pagila")),
+                "AIRFLOW_CONN_PAGILA_POSTGRES": json.dumps(postgres.airflow_connection(DATABASE)),
             }
         )
         _quiet_noise()
         print(f"Running {DAG_ID} with Airflow (dag.test, retries off)...", flush=True)
-        results = _dag_test()
+        warnings = LoggedWarnings()
+        results = _dag_test(warnings)
+    report.logged_warnings = warnings.lines
     report.ok = all(state == "success" for _, state, _ in results)
-    report.tasks = [(task_id, state, summary_line(value)) for task_id, state, value in results]
+    report.tasks = [(task_id, state, summary_lines(value)) for task_id, state, value in results]
+    report.step_warnings = sum(step_warnings(value) for _, _, value in results)
     if not report.ok:
         failed = next(task_id for task_id, state, _ in results if state != "success")
         report.failure = f"task {failed} did not succeed: see its log above"
@@ -320,8 +551,9 @@ def _quiet_noise() -> None:
         logging.getLogger(name).setLevel(level)
 
 
-def _dag_test() -> list[tuple[str, str, object]]:
-    """``dag.test()`` of the DAG with every task's retries set to 0; (task id, state, XCom) per task."""
+def _dag_test(collector: logging.Handler) -> list[tuple[str, str, object]]:
+    """``dag.test()`` of the DAG with every task's retries set to 0, with ``collector`` on the
+    root logger meanwhile; (task id, state, XCom) per task."""
     import subprocess
 
     from airflow.dag_processing.dagbag import DagBag
@@ -334,12 +566,27 @@ def _dag_test() -> list[tuple[str, str, object]]:
     dag = bag.dags[DAG_ID]
     for task in dag.tasks:
         task.retries = 0  # fail fast: a failed harvest is the answer, not a 5-minute wait
-    run = dag.test()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    try:
+        run = dag.test()
+        _flush_lineage()  # the listener sends the run's lineage in the background: wait for it (and its warnings)
+    finally:
+        root.removeHandler(collector)
     results = []
     for ti in run.get_task_instances():
         value = ti.xcom_pull(task_ids=ti.task_id) if ti.state == "success" else None
         results.append((ti.task_id, str(ti.state.value if hasattr(ti.state, "value") else ti.state), value))
     return sorted(results)
+
+
+def _flush_lineage(timeout: float = 30) -> None:
+    """Wait up to ``timeout`` s for the provider's lineage listener to deliver what it queued."""
+    try:
+        from openmetadata_platform.lineage import dispatch
+    except ImportError:
+        return
+    dispatch.flush(timeout)
 
 
 # -- the report --------------------------------------------------------------------------------------
@@ -352,22 +599,75 @@ def login_hint(host_port: str, stored: dict[str, str]) -> str:
 
 
 def print_report(report: Report, host_port: str, stored: dict[str, str]) -> None:
+    """Print the report (see the module docstring) to stdout."""
     ui = f"{urlsplit(host_port).scheme}://{urlsplit(host_port).netloc}"
-    counts = ", ".join(f"{n} {what}" for what, n in report.source.items()) or "not counted"
+    schemas = ", ".join(SCHEMAS)
     headline = (
-        f"Harvested pagila ({', '.join(SCHEMAS)}) into OpenMetadata from {report.where}."
+        f"Harvested pagila ({schemas}) into OpenMetadata from {report.where}."
         if report.ok
         else f"The pagila harvest FAILED on {report.where}: {report.failure}"
     )
-    print(f"\n{headline}\n  source (pagila's catalog): {counts}")
-    for task_id, state, line in report.tasks:
-        print(f"  {task_id} [{state}]: {line}")
+    print(f"\n{headline}")
+    source = report.source
+    if source:
+        print(
+            f"  source (pagila's catalog, counted as OpenMetadata's Postgres connector lists it): "
+            f"{source.inventory.describe()}"
+        )
+        notes = [source.partitions_note()] if source.partitions else []
+        if source.partition_foreign_keys:
+            notes.append(
+                f"the {plural(source.partition_foreign_keys, 'foreign key')} declared on partitions only "
+                f"{'is' if source.partition_foreign_keys == 1 else 'are'} not harvested"
+            )
+        if notes:
+            print(f"    ({'; '.join(notes)})")
+    else:
+        print("  source (pagila's catalog): not counted")
+    where = ", ".join(schema_fqns())
+    if report.server is not None:
+        if source is None:
+            agreement = ""
+        elif report.server == source.inventory:
+            agreement = ": the same as the source"
+        else:
+            agreement = f": NOT the same as the source ({source.inventory.differences(report.server)})"
+        print(f"  server (OpenMetadata, under {where}, after the run): {report.server.describe()}{agreement}")
+    else:
+        print(f"  server (OpenMetadata, under {where}): not counted ({report.server_error})")
+    for task_id, state, lines in report.tasks:
+        print(f"  {task_id} [{state}]: {lines[0]}")
+        for line in lines[1:]:
+            print(f"    {line}")
+    logged = report.logged_warnings
+    print(
+        f"  warnings: the steps recorded {report.step_warnings}; {report.warnings_origin} "
+        f"{plural(len(logged), 'warning')}{':' if logged else ''}"
+    )
+    for line in logged[:SHOWN_WARNINGS]:
+        print(f"    - {line[:300]}")
+    if len(logged) > SHOWN_WARNINGS:
+        print(f"    - ... and {len(logged) - SHOWN_WARNINGS} more (in the log above)")
     if report.ok:
-        print(f"\nBrowse the harvested schema: {ui}/databaseSchema/{SERVICE}.pagila.{SCHEMAS[0]}")
+        print(f"\nBrowse the harvested schema: {ui}/databaseSchema/{schema_fqns()[0]}")
     for link in report.links:
         print(f"The run in Airflow: {link}")
     print(f"({ui}: {login_hint(host_port, stored)}.)")
-    print(f"\nSummary: {'success' if report.ok else 'FAILED'}; pagila holds {counts}.")
+    print(f"\nSummary: {'success' if report.ok else 'FAILED'}; {summary_counts(report)}.")
+
+
+def summary_counts(report: Report) -> str:
+    """The last line's counts: the source's entities and whether the server holds the same."""
+    source, server = report.source, report.server
+    if source is None:
+        return f"OpenMetadata holds {server.entities()}" if server else "nothing counted"
+    note = f" ({source.partitions_note()})" if source.partitions else ""
+    holds = f"pagila ({', '.join(SCHEMAS)}) holds {source.inventory.entities()}{note}"
+    if server is None:
+        return f"{holds}; OpenMetadata not counted"
+    if server == source.inventory:
+        return f"{holds}, and OpenMetadata holds the same"
+    return f"{holds}; OpenMetadata holds {server.entities()}"
 
 
 def _interrupt(signum, frame) -> None:
@@ -375,15 +675,26 @@ def _interrupt(signum, frame) -> None:
 
 
 def main() -> int:
+    """Check, find the server, run the DAG, print the report; 0 success, 1 failed harvest, 2 cannot run, 130 stopped."""
     signal.signal(signal.SIGTERM, _interrupt)
     stored = read_env(ENV_FILE) if ENV_FILE.exists() else {}
     try:
+        plan = demo_preflight.plan(dict(os.environ), stored, ENV_FILE)
         host_port, token = find_openmetadata(stored)
         om_connection = openmetadata_connection(host_port, token)
         print(f"OpenMetadata: {host_port}", flush=True)
         airflow = platform_airflow(stored)
-        report = run_on_platform(airflow, stored) if airflow else run_locally(om_connection)
-    except DemoError as exc:
+        if airflow:
+            report = run_on_platform(airflow, stored)
+        else:  # a local run: the dump is checked (again) before anything is started
+            report = run_locally(
+                om_connection, plan.pagila or demo_preflight.local_pagila(dict(os.environ), stored, ENV_FILE)
+            )
+        try:
+            report.server = server_inventory(host_port, token)
+        except DemoError as exc:
+            report.server_error = str(exc)
+    except (DemoError, demo_preflight.PreflightError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
