@@ -3,35 +3,49 @@
 Cookiecutter renders this file with Jinja, then runs it; a non-zero exit makes cookiecutter
 delete the half-made project directory, so a bad value leaves nothing behind. Every
 problem is reported at once, each naming the option, the value and what was expected.
-Values are inserted with ``tojson`` so quotes in a value cannot break this script.
+The options arrive as JSON (``tojson``) in a raw string, so quotes in a value cannot break
+this script.
+
+It is also the one place of the project_slug rule for `make datakit`, which runs this file
+as it is (unrendered, standard library only) before building anything:
+``python3 hooks/pre_gen_project.py --project-slug VALUE [--option NAME]`` prints one line and
+exits 2 if VALUE is no slug, and reads no template option.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
 import sys
+import unicodedata
 from pathlib import Path
 
-OPTIONS = {
-    "project_name": {{ cookiecutter.project_name | tojson }},
-    "project_slug": {{ cookiecutter.project_slug | tojson }},
-    "owner_email": {{ cookiecutter.owner_email | tojson }},
-    "dag_owner": {{ cookiecutter.dag_owner | tojson }},
-    "use_sqlserver_kerberos": {{ cookiecutter.use_sqlserver_kerberos | tojson }},
-    "join_platform_network": {{ cookiecutter.join_platform_network | tojson }},
-    "runtime_image": {{ cookiecutter.runtime_image | tojson }},
-    "runtime_version": {{ cookiecutter.runtime_version | tojson }},
-    "provider_source": {{ cookiecutter.provider_source | tojson }},
-    "provider_wheel": {{ cookiecutter.provider_wheel | tojson }},
-    "provider_index_url": {{ cookiecutter.provider_index_url | tojson }},
-    "provider_version": {{ cookiecutter.provider_version | tojson }},
-    "provider_git_url": {{ cookiecutter.provider_git_url | tojson }},
-    "provider_git_commit": {{ cookiecutter.provider_git_commit | tojson }},
-    "local_postgres_port": {{ cookiecutter.local_postgres_port | tojson }},
-    "local_api_server_port": {{ cookiecutter.local_api_server_port | tojson }},
-}
+# Filled in by cookiecutter. JSON escapes every double quote inside a string and never puts
+# two strings side by side, so it cannot hold the three quotes that would close this raw
+# string. Only main() reads it, so the unrendered file runs too (`make datakit`).
+RENDERED_OPTIONS = r"""{{ cookiecutter | tojson }}"""
+OPTION_NAMES = (
+    "project_name",
+    "project_slug",
+    "owner_email",
+    "dag_owner",
+    "use_sqlserver_kerberos",
+    "join_platform_network",
+    "runtime_image",
+    "runtime_version",
+    "provider_source",
+    "provider_wheel",
+    "provider_index_url",
+    "provider_version",
+    "provider_git_url",
+    "provider_git_commit",
+    "local_postgres_port",
+    "local_api_server_port",
+)
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+SLUG_EXPECTED = "lower-case letters, digits and '_', starting with a letter, 2-41 characters (^[a-z][a-z0-9_]{1,40}$)"
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 DAG_OWNER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # Astro Runtime for Airflow 3 is versioned <airflow major.minor>-<release>, e.g. 3.3-2;
@@ -81,8 +95,7 @@ def problems(options: dict) -> list[str]:
     check(
         "project_slug",
         bool(SLUG.match(values["project_slug"])),
-        "lower-case letters, digits and '_', starting with a letter, 2-41 characters "
-        "(^[a-z][a-z0-9_]{1,40}$), e.g. 'sales_reporting'",
+        f"{SLUG_EXPECTED}, e.g. {suggested_slug(values['project_slug'])!r}",
     )
     check("owner_email", bool(EMAIL.match(values["owner_email"])), "an e-mail address like 'data-team@example.com'")
     check(
@@ -119,6 +132,16 @@ def problems(options: dict) -> list[str]:
             "expected a port other than local_postgres_port's"
         )
     return found
+
+
+def suggested_slug(value: str) -> str:
+    """A slug made from ``value`` ('Sales Reporting' -> 'sales_reporting'), else an example one."""
+    ascii_only = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_only.lower()).strip("_")
+    if slug[:1].isdigit():
+        slug = f"kit_{slug}"
+    slug = slug[:41].rstrip("_")
+    return slug if SLUG.match(slug) else "sales_reporting"
 
 
 def provider_problems(values: dict[str, str], check) -> list[str]:
@@ -170,9 +193,31 @@ def provider_problems(values: dict[str, str], check) -> list[str]:
     return extra
 
 
-def main() -> int:
-    """Print every problem to stderr; exit 1 if there is any."""
-    found = problems(OPTIONS)
+def slug_only(value: str, option: str) -> int:
+    """``--project-slug``: one line on stderr and exit 2 if ``value`` is no slug (`make datakit`)."""
+    if SLUG.match(value):
+        return 0
+    print(
+        f"error: {option}={shown(value)}: expected a project slug: {SLUG_EXPECTED}, "
+        f"e.g. {option}={suggested_slug(value)}",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print every problem to stderr; exit 1 if there is any (2: usage, or a bad --project-slug)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project-slug", metavar="VALUE", help="check only this slug; read no template option")
+    parser.add_argument("--option", default="project_slug", help="the name to give VALUE in the message")
+    args = parser.parse_args(argv)
+    if args.project_slug is not None:
+        return slug_only(args.project_slug, args.option)
+    try:
+        context = json.loads(RENDERED_OPTIONS)
+    except json.JSONDecodeError:
+        parser.error("this copy was not rendered by cookiecutter: check a slug with --project-slug VALUE")
+    found = problems({name: context[name] for name in OPTION_NAMES})
     if found:
         print("cookiecutter-datakit: invalid template options:", file=sys.stderr)
         for message in found:

@@ -28,6 +28,20 @@ setting() {  # setting NAME: the environment's value, else the .env file's
     printf '%s' "$value"
 }
 
+other_cache() {  # other_cache DIR EXCEPT: the newest FILE credential cache in DIR other than EXCEPT
+    local file newest=""
+    for file in "$1"/*; do  # not dot files: kinit's temporary files
+        [[ -f "$file" && -r "$file" && "$file" != "$2" ]] || continue
+        [[ "$(id -u)" == 0 || -O "$file" ]] || continue  # your own caches, not other users' in /tmp
+        case "$(od -An -tx1 -N2 "$file" 2>/dev/null | tr -d ' \n')" in
+            0504 | 0503) ;;  # a version 4/3 FILE ccache
+            *) continue ;;
+        esac
+        [[ -z "$newest" || "$file" -nt "$newest" ]] && newest="$file"
+    done
+    printf '%s' "$newest"
+}
+
 if ! command -v klist >/dev/null; then
     report FAIL "klist installed" "install the Kerberos client tools (Debian: krb5-user, macOS: built in)"
     echo "${failures} step(s) failed"; exit "$failures"
@@ -61,8 +75,18 @@ fi
 
 # 2. the file the sidecar shares (KRB5_HOST_CCACHE_DIR/KRB5_HOST_CCACHE_NAME) is the one kinit writes
 path="${shared:-${ccname#FILE:}}"
+# A `kinit -c` to another file of that directory: the sidecar never looks at it.
+other=""
+if [[ -n "$shared" && ! -e "$shared" && -d "$dir" ]]; then
+    other="$(other_cache "$dir" "$shared")"
+    [[ "$other" == "${ccname#FILE:}" ]] && other=""  # named below already
+fi
+elsewhere=""
+if [[ -n "$other" ]]; then
+    elsewhere=" Another cache, $other, is in that directory: the sidecar ignores a \`kinit -c\` to any file but KRB5_HOST_CCACHE_NAME ($name); kinit -c FILE:$shared ${KRB5_PRINCIPAL:-you@REALM}, or share that file instead: ./platform setup -y --kerberos-ccache $other"
+fi
 if [[ -n "$shared" && "$kind" == FILE && "${ccname#FILE:}" != "$shared" ]]; then
-    report FAIL "kinit writes the shared file" "kinit writes ${ccname#FILE:} but the sidecar shares $shared (KRB5_HOST_CCACHE_DIR/KRB5_HOST_CCACHE_NAME): export KRB5CCNAME=FILE:$shared && kinit, or ./platform setup -y --kerberos-ccache ${ccname#FILE:}"
+    report FAIL "kinit writes the shared file" "kinit writes ${ccname#FILE:} but the sidecar shares $shared (KRB5_HOST_CCACHE_DIR/KRB5_HOST_CCACHE_NAME): export KRB5CCNAME=FILE:$shared && kinit, or ./platform setup -y --kerberos-ccache ${ccname#FILE:}.$elsewhere"
 elif [[ -d "$path" ]]; then
     report FAIL "cache file exists" "$path is a directory (a single-file bind mount creates one): rmdir $path && kinit -c FILE:$path ${KRB5_PRINCIPAL:-you@REALM}"
 elif [[ -f "$path" ]]; then
@@ -70,7 +94,7 @@ elif [[ -f "$path" ]]; then
 elif [[ -n "$dir" && ! -d "$dir" ]]; then
     report FAIL "cache file exists" "$dir (KRB5_HOST_CCACHE_DIR) does not exist: mkdir -p -m 700 $dir && kinit -c FILE:$path ${KRB5_PRINCIPAL:-you@REALM}"
 else
-    report FAIL "cache file exists" "$path not found: kinit -c FILE:$path ${KRB5_PRINCIPAL:-you@REALM}"
+    report FAIL "cache file exists" "$path not found: kinit -c FILE:$path ${KRB5_PRINCIPAL:-you@REALM}.$elsewhere"
 fi
 
 # 3. the sidecar runs as KRB5_HOST_UID: a 0600 cache must belong to it

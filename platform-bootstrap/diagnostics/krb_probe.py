@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Probes behind test-openmetadata-krb.sh and check-kerberos.sh; each prints one detail line, exit 0 = pass.
 
-  status <status.json> [max_age_s]  the sidecar's status is fresh and it can write; prints its state
+  status <status.json> [max_age_s]  the sidecar's status is fresh and it can write; prints its state.
+                                    Also reads the sidecar's fallback status (written to its /tmp when
+                                    status.json cannot be written): run where the sidecar runs, it
+                                    reports the sidecar's own reason (volume full, read-only...)
   ticket [ccache]                   the preflight on a cache (default $KRB5CCNAME): TGT, principal/realm,
                                     lifetime margin; on failure the cause and its fix
   odbc-login                        pyodbc login with Trusted_Connection (KRB_MSSQL_* env)
@@ -17,9 +20,11 @@ secrets are read or printed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
+import tempfile
 import time
 
 
@@ -38,12 +43,49 @@ def _config() -> dict:
     )
 
 
-def status(path: str, max_age: str | None = None) -> int:
+def fallback_status_path(path: str) -> str:
+    """Where the sidecar writes its status when ``path`` (its status.json) cannot be written.
+
+    The same rule as ``_fallback_status`` in platform-bootstrap/kerberos/ticket_sharer.py: the
+    system temp directory of the process (the sidecar container's /tmp), a name derived from
+    ``path`` as the sidecar sees it (``/krb5/cache/status.json`` in Compose).
+    """
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    return os.path.join(tempfile.gettempdir(), f"ticket-sharer-status-{digest}.json")
+
+
+def _read_json(path: str) -> tuple[dict | None, str | None]:
+    """(content, None), or (None, why) for a missing or unreadable file (why None = missing)."""
     try:
         with open(path) as fh:
-            data = json.load(fh)
+            return json.load(fh), None
+    except FileNotFoundError:
+        return None, None
     except (OSError, ValueError) as exc:
-        print(f"no readable status file {path} ({exc.__class__.__name__}): is developer-kerberos-service up?")
+        return None, exc.__class__.__name__
+
+
+def status(path: str, max_age: str | None = None) -> int:
+    """Print the sidecar's state from ``path`` or its fallback, whichever is newer; 0 = fresh and writing.
+
+    Args:
+        path: the status.json on the shared volume, e.g. ``"/krb5/cache/status.json"``.
+        max_age: maximum age in seconds as a string (default 2 * interval + 30).
+    """
+    data, why = _read_json(path)
+    fallback_path = fallback_status_path(path)
+    fallback, _ = _read_json(fallback_path)
+    from_fallback = fallback is not None and (
+        data is None or float(fallback.get("last_check_epoch", 0)) >= float(data.get("last_check_epoch", 0))
+    )
+    if from_fallback:
+        data = fallback
+    if data is None:
+        print(
+            f"no readable status file {path} ({why or 'FileNotFoundError'}): is developer-kerberos-service up? "
+            "(if it is, it cannot write to the volume: ask it with "
+            "`docker compose exec -T developer-kerberos-service python3 /app/ticket_sharer.py --healthcheck`)"
+        )
         return 1
     age = time.time() - float(data.get("last_check_epoch", 0))
     limit = float(max_age) if max_age else 2 * float(data.get("interval_seconds", 5)) + 30
@@ -51,11 +93,12 @@ def status(path: str, max_age: str | None = None) -> int:
         f"state={data.get('state')} principal={data.get('principal')} expires={data.get('expires_at')} "
         f"last_copy={data.get('last_copy')} last_error={data.get('last_error')}"
     )
+    where = f" (the sidecar's fallback status {fallback_path}: it could not write {path})" if from_fallback else ""
     if age > limit:
-        print(f"status is {int(age)}s old (limit {int(limit)}s): sidecar not running? {detail}")
+        print(f"status is {int(age)}s old (limit {int(limit)}s): sidecar not running?{where} {detail}")
         return 1
     if data.get("write_error"):
-        print(f"the sidecar runs but cannot write: {data['write_error']}")
+        print(f"the sidecar runs but cannot write: {data['write_error']}{where}")
         return 1
     print(f"updated {int(age)}s ago; {detail}")
     return 0

@@ -15,9 +15,11 @@ volume atomically (temp file in the same directory, fsync, rename), mode 0640, g
 Every cycle, failed or not, ends in a JSON status file (state, principal, expiry, last check,
 last copy, last error, write error) that feeds the healthcheck and the diagnostics. When the
 status file itself cannot be written, a fallback copy goes to the container's /tmp so the
-healthcheck can still say why. When the source is missing, expired, of another principal or
-has no TGT, the last good copy is kept and the status says so. Principal and expiry are
-logged; ticket bytes never are.
+healthcheck (and ``diagnostics/krb_probe.py status`` run in this container) can still say why.
+When the source is missing, expired, of another principal or has no TGT, the last good copy
+is kept and the status says so; when it is missing while another cache sits in the same
+directory (a ``kinit -c`` to another file, which is never shared), the status names that file
+and the setting to change. Principal and expiry are logged; ticket bytes never are.
 
 Validation reads the cache bytes itself (the MIT FILE ccache format, stdlib only) instead of
 running ``klist -s`` or python-gssapi on the path: the bytes that are checked are exactly the
@@ -66,7 +68,7 @@ class CcacheFormatError(ValueError):
 
 
 def _parse_ccache(data: bytes) -> dict:
-    """Return {principal, tgt_expires (int|None), credentials} from ccache bytes; no secrets.
+    """Return {principal, tgt_expires, tgt_renew_until (int|None), credentials} from ccache bytes; no secrets.
 
     Raises:
         CcacheFormatError: empty, truncated or unsupported.
@@ -107,7 +109,7 @@ def _parse_ccache(data: bytes) -> dict:
     realm, comps = principal()
     name = "/".join(comps) + "@" + realm
     tgt = f"krbtgt/{realm}@{realm}"
-    expires, count = None, 0
+    expires, renew_until, count = None, None, 0
     while pos < len(data):
         principal()
         s_realm, s_comps = principal()
@@ -115,7 +117,7 @@ def _parse_ccache(data: bytes) -> dict:
         if version == 3:
             u16()
         octets()  # key: skipped
-        _auth, _start, end, _renew = u32(), u32(), u32(), u32()
+        _auth, _start, end, renew = u32(), u32(), u32(), u32()
         take(1)
         u32()
         for _ in range(u32()):
@@ -130,8 +132,8 @@ def _parse_ccache(data: bytes) -> dict:
             continue
         count += 1
         if "/".join(s_comps) + "@" + s_realm == tgt and (expires is None or end > expires):
-            expires = end
-    return {"principal": name, "tgt_expires": expires, "credentials": count}
+            expires, renew_until = end, renew or None
+    return {"principal": name, "tgt_expires": expires, "tgt_renew_until": renew_until, "credentials": count}
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -278,6 +280,9 @@ class Sharer:
         self._source_sig: tuple | None = None
         self._source_result: tuple | None = None  # (state, info, error) of the bytes behind _source_sig
         self._dest_sig: tuple | None = None
+        self._other_sig: tuple | None = None  # (inode, mtime) of the directory behind _other
+        self._other: tuple[str, str] | None = None  # (file name, principal) of another cache there
+        self.other_cache: str | None = None  # its name when the configured cache is missing (status)
         self._load_existing()
 
     # -- start-up -------------------------------------------------------------------------
@@ -305,8 +310,17 @@ class Sharer:
     def _host(self) -> str:
         return self.host_path or "<KRB5_HOST_CCACHE_DIR>/<KRB5_HOST_CCACHE_NAME>"
 
-    def _kinit(self) -> str:
-        return f"on the host run `kinit -c FILE:{self._host()} {self._who()}`"
+    def _kinit(self, principal: str | None = None) -> str:
+        """The kinit to run on the host; as the cache's ``principal`` when none is configured."""
+        who = principal if principal and not self.expected_principal else self._who()
+        return f"on the host run `kinit -c FILE:{self._host()} {who}`"
+
+    def _renew(self, info: dict, now: float) -> str:
+        """How to extend a still valid TGT: ``kinit -R`` while renewable, else a fresh kinit."""
+        renew_until = info.get("tgt_renew_until")
+        if renew_until and renew_until > now:
+            return f"renew it with `kinit -R -c FILE:{self._host()}` on the host (renewable until {_iso(renew_until)})"
+        return f"it is not renewable: {self._kinit(info.get('principal'))} before it expires"
 
     # -- one cycle ------------------------------------------------------------------------
     def _stat_source(self) -> tuple[str, os.stat_result | None, str | None]:
@@ -316,6 +330,7 @@ class Sharer:
             hint = NON_FILE_HINT.format(kind=f"{kind}: ({self.source_name})", host_path=self._host(), who=self._who())
             return "not_file", None, hint
         path = Path(self.source_name.removeprefix("FILE:"))
+        self.other_cache = None
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -330,6 +345,10 @@ class Sharer:
                         "`docker compose up -d developer-kerberos-service`"
                     ),
                 )
+            other = self._other_cache(path)
+            if other is not None:
+                self.other_cache = other[0]
+                return "missing", None, self._other_cache_hint(path, *other)
             return (
                 "missing",
                 None,
@@ -352,6 +371,64 @@ class Sharer:
                 ),
             )
         return "present", st, None
+
+    def _other_cache(self, path: Path) -> tuple[str, str] | None:
+        """Another credential cache next to the missing ``path``: (file name, principal), else None.
+
+        A `kinit -c` to another file in the shared directory is what usually leaves the
+        configured cache missing. Candidates: regular files not starting with "." that parse as
+        a FILE ccache of the expected principal (any, if none is configured) and, unless the
+        sidecar runs as root, belong to the sidecar's uid (the developer's own caches, not those
+        of other users in a shared /tmp); the newest wins. The answer is kept until the
+        directory changes (files created, removed or renamed), so a missing cache costs one
+        directory stat per cycle.
+        """
+        directory = path.parent
+        try:
+            dir_st = directory.stat()
+        except OSError:
+            return None
+        sig = (dir_st.st_dev, dir_st.st_ino, dir_st.st_mtime_ns)
+        if sig == self._other_sig:
+            return self._other
+        found: list[tuple[int, str, str]] = []
+        uid = os.geteuid()
+        try:
+            with os.scandir(directory) as entries:
+                for count, entry in enumerate(entries):
+                    if count >= 1000:  # a huge /tmp: give up rather than stall the cycle
+                        break
+                    if entry.name.startswith(".") or entry.name == path.name:
+                        continue
+                    try:
+                        st = entry.stat(follow_symlinks=True)
+                        if not stat.S_ISREG(st.st_mode) or st.st_size > 1 << 20 or (uid and st.st_uid != uid):
+                            continue
+                        with open(entry.path, "rb") as fh:
+                            head = fh.read(2)
+                            if head not in (b"\x05\x04", b"\x05\x03"):  # not a v3/v4 FILE ccache
+                                continue
+                            info = _parse_ccache(head + fh.read())
+                    except (OSError, CcacheFormatError):
+                        continue
+                    if self._judge(info, time.time())[0] == "wrong_principal":
+                        continue
+                    found.append((st.st_mtime_ns, entry.name, info["principal"]))
+        except OSError:
+            return None
+        self._other_sig = sig
+        self._other = max(found)[1:] if found else None
+        return self._other
+
+    def _other_cache_hint(self, path: Path, other: str, principal: str) -> str:
+        host_dir = self.host_path.rsplit("/", 1)[0] if self.host_path else "<KRB5_HOST_CCACHE_DIR>"
+        return (
+            f"no ticket cache {path} yet (host: {self._host()}), but the same directory holds another cache, "
+            f"{other} (host: {host_dir}/{other}, a ticket of {principal}): the sidecar shares only the file named "
+            f"by KRB5_HOST_CCACHE_NAME ({path.name}) and ignores a `kinit -c` to any other file. Either "
+            f"{self._kinit(principal)}, or share that file instead: `./platform setup -y --kerberos-ccache "
+            f"{host_dir}/{other}` (sets KRB5_HOST_CCACHE_NAME), then `docker compose up -d developer-kerberos-service`"
+        )
 
     def _no_access(self, path: Path, exc: OSError, need: str) -> str:
         return (
@@ -381,13 +458,12 @@ class Sharer:
         if info["tgt_expires"] is None:
             return "no_tgt", (
                 f"source cache of {principal} holds no TGT (only service tickets, e.g. from `kinit -S` or "
-                f"`kvno`): {self._kinit()} (a plain kinit, no -S)"
+                f"`kvno`): {self._kinit(principal)} (a plain kinit, no -S)"
             )
         if info["tgt_expires"] <= now:
             return "expired", (
-                f"source TGT of {principal} expired at {_iso(info['tgt_expires'])}: on the host run "
-                f"`kinit -R -c FILE:{self._host()}` while it is renewable, else `kinit -c FILE:{self._host()} "
-                f"{self._who()}`"
+                f"source TGT of {principal} expired at {_iso(info['tgt_expires'])}: {self._kinit(principal)} (a "
+                "new login: an expired ticket cannot be renewed, not even before its renew-until time)"
             )
         return "valid", None
 
@@ -444,6 +520,8 @@ class Sharer:
         try:
             state, info, data, error = self._check_source(now)
             source_info["state"] = state
+            if self.other_cache:  # the configured cache is missing, this one is not: a `kinit -c` elsewhere
+                source_info["other_cache"] = self.other_cache
             if info is not None:
                 source_info.update(principal=info["principal"], expires_at=_iso(info["tgt_expires"]))
             if state == "valid" and data is not None:
@@ -466,7 +544,7 @@ class Sharer:
             minutes = int((self.shared["tgt_expires"] - now) // 60)
             warning = (
                 f"shared TGT of {self.shared['principal']} expires in {minutes} min "
-                f"({_iso(self.shared['tgt_expires'])}): renew with `kinit -R` on the host"
+                f"({_iso(self.shared['tgt_expires'])}): {self._renew(self.shared, now)}"
             )
             LOG.warning("%s", warning)
         self._write_status(now, source_info, error, write_error, warning, shared_valid)

@@ -4,12 +4,13 @@ what was expected, and a failed render leaves nothing behind."""
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 from cookiecutter.exceptions import FailedHookException
 
-from tests.datakit.conftest import TEMPLATE, render
+from tests.datakit.conftest import TEMPLATE, clean_env, render, run
 
 INVALID = [
     ({"project_slug": "Sales-Reporting"}, "project_slug='Sales-Reporting'", "^[a-z][a-z0-9_]{1,40}$"),
@@ -218,3 +219,32 @@ def test_tool_caches_in_the_template_checkout_do_not_reach_the_project(tmp_path)
     project = Path(cookiecutter(str(template), no_input=True, output_dir=str(tmp_path / "out")))
     assert not [p for p in project.rglob("*") if p.name in (".ruff_cache", "__pycache__", ".pytest_cache")]
     assert (project / "dags" / "example_daily_rentals.py").is_file()
+
+
+PRE_GEN_HOOK = TEMPLATE / "hooks" / "pre_gen_project.py"
+
+
+@pytest.mark.parametrize(
+    "slug", ["sales_reporting", "ab", "a" + "b" * 40, "a" + "b" * 41, "s", "1kit", "Sales Reporting", "kit-2", "kit_2"]
+)
+def test_make_datakits_slug_check_is_the_hooks(slug, tmp_path):
+    """`make datakit` checks NAME with the hook file itself, unrendered, under the system Python
+    (standard library only: -I -S, no site-packages): one rule, so both accept and reject the same slugs."""
+    command = [sys.executable, "-I", "-S", str(PRE_GEN_HOOK), "--project-slug", slug, "--option", "NAME"]
+    check = run(command, tmp_path, clean_env())
+    try:
+        render(tmp_path / "out", project_slug=slug)
+    except FailedHookException:
+        rendered = False
+    else:
+        rendered = True
+    assert (check.returncode == 0) == rendered, check.stderr
+    assert check.stdout == ""
+    assert len(check.stderr.splitlines()) == (0 if rendered else 1), check.stderr
+
+
+def test_the_hook_suggests_a_slug_made_from_the_value(tmp_path, capfd):
+    with pytest.raises(FailedHookException):
+        render(tmp_path, project_slug="Finance-Team Reports")
+    err = capfd.readouterr().err
+    assert "project_slug='Finance-Team Reports': expected" in err and "e.g. 'finance_team_reports'" in err, err

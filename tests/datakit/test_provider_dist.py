@@ -212,3 +212,21 @@ def test_make_datakit_needs_a_name():
     assert result.returncode == 2
     assert "NAME=<project slug> is required" in result.stderr
     assert not shlex.split(result.stdout), "it must stop before building anything"
+
+
+@pytest.mark.parametrize(
+    ("name", "suggested"), [("Sales Reporting", "sales_reporting"), ("Équipe-Finance 2", "equipe_finance_2")]
+)
+def test_make_datakit_rejects_a_name_that_is_no_slug_in_one_line_before_building(name, suggested, tmp_path):
+    """It built the wheel, then printed cookiecutter's 15-line traceback."""
+    dist, output = tmp_path / "dist", tmp_path / "kits"
+    make = ["make", "-s", "--no-print-directory", "datakit", f"NAME={name}"]
+    result = run([*make, f"DIST_DIR={dist}", f"DATAKIT_OUTPUT={output}"], REPO_ROOT, clean_env(), timeout=300)
+    assert result.returncode == 2, result.stdout + result.stderr
+    # One line of ours; make's own "make: *** [Makefile:NN: datakit] Error 2" follows any failed recipe.
+    lines = [line for line in result.stderr.splitlines() if not re.match(r"make(\[\d+\])?: \*\*\* ", line)]
+    assert len(lines) == 1, result.stderr
+    assert f"NAME={name!r}" in lines[0] and "^[a-z][a-z0-9_]{1,40}$" in lines[0], lines[0]
+    assert f"e.g. NAME={suggested}" in lines[0], lines[0]
+    assert not shlex.split(result.stdout), "it must stop before building anything"
+    assert not dist.exists() and not output.exists()

@@ -40,6 +40,7 @@ LAYOUT = [
     ".dockerignore",
     "README.md",
     "pyproject.toml",
+    "conftest.py",
     "tests/dags/test_dag_integrity.py",
     "dags/example_daily_rentals.py",
     "dags/.airflowignore",
@@ -291,6 +292,34 @@ def test_astro_parse_check_fails_on_a_broken_dag_unless_it_is_an_exception(rende
         exceptions.write("\ndags/broken_dag.py\n")
     result = run(parse, project, env)
     assert result.returncode == 0 and summary_counts(result) == {"passed": 2}, result.stdout[-3000:]
+
+
+# How .astro/test_dag_integrity_default.py is run: (AIRFLOW_HOME, directory pytest runs in).
+PARSE_CHECK_RUNS = {
+    "locally": (None, "kit"),
+    "locally-from-another-directory": (None, "elsewhere"),
+    "locally-with-another-airflow-home": ("other-airflow-home", "kit"),
+    "astro": ("kit", "kit"),  # the runtime image: AIRFLOW_HOME = the project (/usr/local/airflow)
+}
+
+
+@pytest.mark.parametrize("how", list(PARSE_CHECK_RUNS))
+def test_astro_parse_check_parses_the_kits_own_dags_and_writes_nothing_to_home(how, rendered, tmp_path):
+    """Locally it skipped ("got empty parameter set": it parsed $AIRFLOW_HOME/dags, ~/airflow/dags
+    by default) and wrote ~/airflow/logs; in Astro AIRFLOW_HOME is the project. Both parse the kit's dags/."""
+    project = shutil.copytree(rendered["defaults"], tmp_path / "kit")
+    home, scratch, elsewhere = tmp_path / "home", tmp_path / "tmp", tmp_path / "elsewhere"
+    for directory in (home, scratch, elsewhere):
+        directory.mkdir()
+    airflow_home, cwd = PARSE_CHECK_RUNS[how]
+    env = clean_env(tmp_path / airflow_home if airflow_home else None)
+    env.update(HOME=str(home), TMPDIR=str(scratch))
+    check = project / ".astro" / "test_dag_integrity_default.py"
+    result = run([sys.executable, "-m", "pytest", "-v", "-rs", str(check)], tmp_path / cwd, env)
+    assert result.returncode == 0 and summary_counts(result) == {"passed": 1}, result.stdout[-3000:]
+    assert "test_file_imports[dags/example_daily_rentals.py] PASSED" in result.stdout, result.stdout[-3000:]
+    assert sorted(p.name for p in home.iterdir()) == [], "Airflow wrote into the user's home"
+    assert sorted(p.name for p in scratch.iterdir()) == [], "the parse check left temporary files behind"
 
 
 BAD_DAG = """\

@@ -59,11 +59,13 @@ class Engine:
         return env
 
     def docker(self, *args: str, check: bool = True, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
-        """Run ``docker ARGS`` against this engine; text output captured unless ``kwargs`` say otherwise."""
+        """Run ``docker ARGS`` against this engine; text output captured unless ``kwargs`` say otherwise
+        (``env`` adds to :meth:`env`)."""
         kwargs.setdefault("capture_output", True)
+        env = {**self.env(), **kwargs.pop("env", {})}
         return subprocess.run(
             ["docker", *args],
-            env=self.env(),
+            env=env,
             text=True,
             check=check,
             timeout=timeout,

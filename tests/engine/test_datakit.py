@@ -77,7 +77,9 @@ def test_a_datakit_image_runs_beside_the_platform_and_its_lineage_lands_on_the_h
 
     # The provider in the kit is the wheel's (the base has none), at the wheel's version.
     wheel_version = wheel.name.split("-")[1]
-    shown = stack.engine.docker("run", "--rm", tag, "pip", "show", "airflow-provider-openmetadata-platform").stdout
+    shown = stack.engine.docker(
+        "run", "--rm", tag, "python", "-m", "pip", "show", "airflow-provider-openmetadata-platform"
+    ).stdout
     assert f"Version: {wheel_version}" in shown, shown
 
     rental = stack.om("GET", f"tables/name/{RENTAL}").json()

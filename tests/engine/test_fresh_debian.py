@@ -15,11 +15,14 @@ from tests.engine import images
 from tests.engine.docker_engine import REPO_ROOT
 from tests.engine.stack import HOST_CA_BUNDLE, copy_checkout
 
-OWN_POLICY = "#!/bin/sh\n# the site's own policy\nexit 0\n"
+OWN_POLICY = "#!/bin/sh\n# the site's own policy: no service starts in this container\nexit 101"
 SCRIPT = f"""
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-printf '{OWN_POLICY}' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+cat > /usr/sbin/policy-rc.d <<'POLICY'
+{OWN_POLICY}
+POLICY
+chmod 755 /usr/sbin/policy-rc.d
 apt-get update -qq && apt-get install -y -qq --no-install-recommends make python3 >/dev/null
 cd /work/repo
 make install

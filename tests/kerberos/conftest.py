@@ -101,6 +101,14 @@ def expired_cache(kdc, cache_dir):
 
 
 @pytest.fixture(scope="session")
+def expired_renewable_cache(kdc, cache_dir):
+    """A TGT that lived 1 s but is renewable for an hour: expired, its renew-until still far ahead."""
+    path = kdc.kinit(cache_dir / "expired-renewable", lifetime="1s", extra=["-r", "1h"])
+    kdc.wait_expired(path)
+    return path
+
+
+@pytest.fixture(scope="session")
 def valid_cache(kdc, cache_dir):
     return kdc.kinit(cache_dir / "valid")
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
+import shlex
 import shutil
 import subprocess
 
@@ -219,3 +223,204 @@ def test_container_mode_runs_the_probes_inside_with_container_paths(kdc, open_tm
         "harvest dry check": "SKIP",
     }
     assert "principal=alice@KRBTEST.COM" in result.stdout and list(inside.iterdir()) == []
+
+
+# --- the last wrong fixes ---------------------------------------------------------------------
+def test_an_expired_but_renewable_ticket_is_told_to_kinit_in_both_scripts(kdc, tmp_path, expired_renewable_cache):
+    """Both scripts echo the preflight: an expired TGT needs a new kinit, whatever its renew-until says."""
+    check = run_check(kdc, f"FILE:{expired_renewable_cache}")
+    line = check_lines(check)["valid TGT"]
+    assert check.returncode == 1 and "[expired]" in line
+    assert "kinit -c FILE:<KRB5_HOST_CCACHE_DIR>/<KRB5_HOST_CCACHE_NAME> alice@KRBTEST.COM" in line
+    assert "kinit -R" not in check.stdout
+    # The sidecar refuses it; the copy it shared while the ticket lived has expired since.
+    share_once(expired_renewable_cache, tmp_path / "krb5cc")
+    shutil.copyfile(expired_renewable_cache, tmp_path / "krb5cc")
+    result = run_diag(kdc, tmp_path)
+    assert lines(result)["shared cache valid"] == "FAIL" and "[expired]" in result.stdout
+    assert "alice@KRBTEST.COM` (a new login" in result.stdout and "kinit -R" not in result.stdout
+
+
+def _fake_exec(path, environment: dict[str, str], mounts: list[str]):
+    """A stand-in for `docker compose exec -T <service>`: its own environment (nothing of the host's) and mounts."""
+    assigns = " ".join(shlex.quote(f"{key}={value}") for key, value in environment.items())
+    script = " && ".join([*mounts, 'exec "$@"'])
+    path.write_text(f'#!/bin/sh\nexec env -i {assigns} unshare -m sh -c {shlex.quote(script)} sh "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+def _container_diag(kdc, open_tmp, host_env: dict, container_env: dict, **env) -> subprocess.CompletedProcess:
+    """test-openmetadata-krb.sh from the "host" in container mode: the consumer sees the volume at /krb5/cache
+    (here ``open_tmp/krb5/cache``, empty on the host) and neither this repository nor the host's cache directory."""
+    inside = open_tmp / "krb5" / "cache"
+    inside.mkdir(parents=True, exist_ok=True)
+    hidden = [DIAGNOSTICS, open_tmp / "host-home"]
+    mounts = [f"mount -t tmpfs none {path}" for path in hidden] + [f"mount --bind {open_tmp / 'volume'} {inside}"]
+    base = {"PATH": os.environ["PATH"], "KRB5_CONFIG": kdc.env["KRB5_CONFIG"]}
+    consumer = _fake_exec(open_tmp / "consumer-exec", {**base, **container_env}, mounts)
+    script_env = {k: v for k, v in {**os.environ, **host_env}.items() if not k.startswith("KRB_")}
+    script_env.update(
+        KRB_EXEC=str(consumer),
+        KRB_PYTHON=PYTHON,
+        KRB_STATUS_FILE=str(inside / "status.json"),
+        KRB_SHARED_CACHE=str(inside / "krb5cc"),
+        **env,
+    )
+    return subprocess.run(
+        ["bash", str(DIAGNOSTICS / "test-openmetadata-krb.sh")],
+        env=script_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_container_mode_uses_the_containers_KRB5CCNAME_not_the_hosts(kdc, open_tmp, valid_cache):
+    """The developer exported KRB5CCNAME on the host (as check-kerberos.sh advises): the container has its own."""
+    reason = unshare_works()
+    if reason:
+        pytest.skip(reason)
+    share_once(valid_cache, open_tmp / "volume" / "krb5cc")
+    (open_tmp / "host-home").mkdir()
+    host_cache = open_tmp / "host-home" / "krb5cc_dev"
+    shutil.copyfile(valid_cache, host_cache)  # a good ticket on the host, invisible in the container
+    host_env = kdc.client_env(f"FILE:{host_cache}")
+    inside = open_tmp / "krb5" / "cache"
+
+    own = _container_diag(kdc, open_tmp, host_env, {"KRB5CCNAME": f"{inside}/krb5cc"})
+    assert own.returncode == 0, own.stdout + own.stderr
+    assert f"KRB5CCNAME={inside}/krb5cc: principal=alice@KRBTEST.COM" in own.stdout
+    assert str(host_cache) not in own.stdout
+
+    unset = _container_diag(kdc, open_tmp, host_env, {})  # default: the shared copy
+    assert unset.returncode == 0, unset.stdout + unset.stderr
+    assert f"KRB5CCNAME=FILE:{inside}/krb5cc: principal=alice@KRBTEST.COM" in unset.stdout
+
+    # The expected realm is the container's too (Compose passes KRB5_REALM): the host's unset does not blank it.
+    realm = _container_diag(kdc, open_tmp, host_env, {"KRB5CCNAME": f"FILE:{inside}/krb5cc", "KRB5_REALM": "OTHER.LAB"})
+    assert lines(realm)["shared cache valid"] == "FAIL" and lines(realm)["consumer sees the ticket"] == "FAIL"
+    assert "[wrong_realm]" in realm.stdout
+    assert (
+        _container_diag(
+            kdc, open_tmp, {**host_env, "KRB5_REALM": "KRBTEST.COM"}, {"KRB5_REALM": "OTHER.LAB"}
+        ).returncode
+        == 0
+    )
+
+
+def _share_read_only(share, source) -> subprocess.CompletedProcess:
+    """One sidecar cycle with the volume mounted read-only (as root: only the mount refuses)."""
+    mount = f"mount --bind {share} {share} && mount -o remount,bind,ro {share}"
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", f'{mount} && exec "$@"', "sh", PYTHON, str(SHARER), "--once"]
+        + ["--source", str(source), "--dest", str(share / "krb5cc")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def _sidecar_module():
+    spec = importlib.util.spec_from_file_location("ticket_sharer", SHARER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_read_only_volume_is_reported_with_the_sidecars_reason_not_as_sharing(
+    kdc, tmp_path, valid_cache, valid_cache_b
+):
+    """status.json still says "sharing"; the sidecar's fallback status says why it stopped: the probe reads both."""
+    reason = unshare_works()
+    if reason:
+        pytest.skip(reason)
+    share_once(valid_cache, tmp_path / "krb5cc")
+    assert json.loads((tmp_path / "status.json").read_text())["state"] == "sharing"
+    fallback = _sidecar_module()._fallback_status(tmp_path / "status.json")
+    try:
+        assert _share_read_only(tmp_path, valid_cache_b).returncode == 1  # the host renewed: a new ticket to copy
+        assert json.loads(fallback.read_text())["state"] == "failing"
+        result = run_diag(kdc, tmp_path)
+        step = next(line for line in result.stdout.splitlines() if "sidecar status fresh" in line)
+        assert step.startswith("FAIL") and "the sidecar runs but cannot write" in step
+        assert "Read-only file system" in step and "mounted read-only" in step and str(fallback) in step
+        # no status.json at all: not "is developer-kerberos-service up?" but the reason
+        (tmp_path / "status.json").unlink()
+        result = run_diag(kdc, tmp_path)
+        assert "is developer-kerberos-service up" not in result.stdout and "mounted read-only" in result.stdout
+    finally:
+        fallback.unlink(missing_ok=True)
+
+
+def test_container_mode_asks_the_sidecar_when_the_volume_refuses_its_status(kdc, open_tmp, valid_cache):
+    """The fallback is in the sidecar's /tmp, which the consumer cannot see: the script asks the sidecar's container."""
+    reason = unshare_works()
+    if reason:
+        pytest.skip(reason)
+    volume = open_tmp / "volume"
+    volume.mkdir()
+    (open_tmp / "host-home").mkdir()
+    (open_tmp / "consumer-tmp").mkdir()
+    fallback = _sidecar_module()._fallback_status(volume / "status.json")
+    fakebin = open_tmp / "sidecar-bin"  # the sidecar image's python3
+    fakebin.mkdir()
+    (fakebin / "python3").write_text(f'#!/bin/sh\nexec {PYTHON} "$@"\n')
+    (fakebin / "python3").chmod(0o755)
+    sidecar = open_tmp / "sidecar-exec"
+    sidecar.write_text(f'#!/bin/sh\nPATH={fakebin}:$PATH exec "$@"\n')
+    sidecar.chmod(0o755)
+    container = {
+        "KRB5CCNAME": f"FILE:{open_tmp / 'krb5' / 'cache' / 'krb5cc'}",
+        "TMPDIR": str(open_tmp / "consumer-tmp"),
+    }
+    try:
+        assert _share_read_only(volume, valid_cache).returncode == 1 and fallback.exists()
+        blind = _container_diag(kdc, open_tmp, {}, container, KRB_SIDECAR_EXEC="")
+        assert "is developer-kerberos-service up" in blind.stdout  # the consumer alone cannot know
+        result = _container_diag(
+            kdc,
+            open_tmp,
+            {},
+            container,
+            KRB_SIDECAR_EXEC=str(sidecar),
+            KRB_SIDECAR_STATUS_FILE=str(volume / "status.json"),
+        )
+        step = next(line for line in result.stdout.splitlines() if "sidecar status fresh" in line)
+        assert step.startswith("FAIL") and "developer-kerberos-service says: the sidecar runs but cannot write" in step
+        assert "mounted read-only" in step
+        # A sidecar that cannot be asked changes nothing for a step that passes.
+        fallback.unlink()
+        share_once(valid_cache, volume / "krb5cc")
+        unreachable = _container_diag(kdc, open_tmp, {}, container, KRB_SIDECAR_EXEC="false")
+        assert unreachable.returncode == 0, unreachable.stdout
+    finally:
+        fallback.unlink(missing_ok=True)
+
+
+def test_a_kinit_to_another_file_is_named_by_both_scripts(kdc, tmp_path):
+    """KRB5_HOST_CCACHE_NAME=krb5cc_dev, but `kinit -c .../krb5cc_other`: the file and the setting are named."""
+    hostdir = tmp_path / "krb"
+    hostdir.mkdir()
+    kdc.kinit(hostdir / "krb5cc_other")
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"KRB5_HOST_CCACHE_DIR={hostdir}\nKRB5_HOST_CCACHE_NAME=krb5cc_dev\nKRB5_HOST_UID=0\n")
+    check = run_check(kdc, f"FILE:{hostdir / 'krb5cc_dev'}", PLATFORM_ENV_FILE=str(env_file))
+    line = check_lines(check)["cache file exists"]
+    assert line.startswith("FAIL") and f"Another cache, {hostdir / 'krb5cc_other'}" in line
+    assert "KRB5_HOST_CCACHE_NAME (krb5cc_dev)" in line and f"--kerberos-ccache {hostdir / 'krb5cc_other'}" in line
+    # the consumer side: the sidecar's status names it, and the diagnostics pass it on
+    share = tmp_path / "share"
+    subprocess.run(
+        [PYTHON, str(SHARER), "--once", "--source-dir", str(hostdir), "--dest", str(share / "krb5cc")],
+        env={**os.environ, "KRB5_HOST_CCACHE_NAME": "krb5cc_dev", "KRB5_HOST_CCACHE_DIR": str(hostdir)},
+        capture_output=True,
+        check=False,
+    )
+    result = run_diag(kdc, share)
+    step = next(line for line in result.stdout.splitlines() if "sidecar status fresh" in line)
+    assert "krb5cc_other" in step and f"--kerberos-ccache {hostdir / 'krb5cc_other'}" in step
+    consumer = next(line for line in result.stdout.splitlines() if "consumer sees the ticket" in line)
+    assert consumer.startswith("FAIL") and "krb5cc_other" in consumer

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+from openmetadata_platform.kerberos.ccache import parse_ccache
 from openmetadata_platform.kerberos.preflight import (
     CacheEmptyError,
     CacheMissingError,
@@ -217,3 +221,36 @@ def test_every_cause_has_its_own_fix(krb_env, tmp_path):
     }
     fixes["wrong_principal"] = WrongPrincipalError("r", "FILE:/x", "a@B", "c@B").fix
     assert len(set(fixes.values())) == len(fixes), fixes
+
+
+def test_an_expired_ticket_still_renewable_needs_kinit_not_kinit_R(
+    kdc, krb_env, expired_renewable_cache, tmp_path, monkeypatch
+):
+    """MIT's KDC refuses to renew an expired TGT, even an hour before its renew-until: the fix is a new kinit."""
+    host = tmp_path / "krb5cc_dev"
+    shutil.copyfile(expired_renewable_cache, host)
+    summary = parse_ccache(host.read_bytes())
+    assert summary.tgt_expires < time.time() < summary.tgt_renew_until - 600
+    renew = subprocess.run(
+        ["kinit", "-R", "-c", str(host)], env=kdc.client_env(host), capture_output=True, text=True, check=False
+    )
+    assert renew.returncode != 0 and "Ticket expired while renewing credentials" in renew.stderr
+    monkeypatch.setenv("KRB5_HOST_CCACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("KRB5_HOST_CCACHE_NAME", host.name)
+    with pytest.raises(TicketExpiredError) as err:
+        check_kerberos_ticket(host)
+    assert "kinit -R" not in str(err.value)
+    assert f"`kinit -c FILE:{host} alice@KRBTEST.COM`" in err.value.fix  # the cache's principal: none configured
+    # GSSAPI's "expired" (non-FILE caches) gets the same fix.
+    assert "kinit -R" not in TicketExpiredError("r", "MEMORY:x", "alice@KRBTEST.COM").fix
+    # The fix works as written.
+    command = re.search(r"`(kinit -c [^`]+)`", err.value.fix).group(1)
+    subprocess.run(
+        shlex.split(command),
+        input=kdc.password + "\n",
+        env=kdc.client_env(host),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert check_kerberos_ticket(host).principal == "alice@KRBTEST.COM"

@@ -96,8 +96,9 @@ def test_bad_source_is_not_copied_and_is_reported(kind, tmp_path, share, expired
     if kind in ("missing", "empty", "no_tgt", "directory"):
         # the exact command, with the host's path (not the container's)
         assert f"kinit -c FILE:/home/dev/.krb5/{src.name}" in status["last_error"]
-    if kind == "expired":
-        assert "kinit -R -c FILE:/home/dev/.krb5/src" in status["last_error"]
+    if kind == "expired":  # a new login: MIT refuses `kinit -R` on an expired ticket
+        assert "kinit -c FILE:/home/dev/.krb5/src alice@KRBTEST.COM" in status["last_error"]
+        assert "kinit -R" not in status["last_error"]
     if kind == "no_tgt":
         assert "no -S" in status["last_error"]
     if kind == "missing_dir":
@@ -357,3 +358,65 @@ def test_an_unwritable_share_directory_still_reaches_the_healthcheck(open_tmp, v
         assert f"uid {NOBODY}" in health.stdout and "docker volume rm platform_kerberos_cache" in health.stdout
     finally:
         fallback.unlink(missing_ok=True)
+
+
+def test_an_expired_ticket_still_renewable_is_told_to_kinit(kdc, tmp_path, share, expired_renewable_cache):
+    """Renew-until an hour ahead does not make an expired TGT renewable: the KDC refuses `kinit -R`."""
+    src = tmp_path / "src"
+    shutil.copyfile(expired_renewable_cache, src)
+    renew = subprocess.run(
+        ["kinit", "-R", "-c", str(src)], env=kdc.client_env(src), capture_output=True, text=True, check=False
+    )
+    assert renew.returncode != 0 and "Ticket expired while renewing credentials" in renew.stderr
+    assert run_sharer(src, share, "--once", "--host-dir", "/home/dev/.krb5").returncode == 1
+    error = status_of(share)["last_error"]
+    assert "kinit -c FILE:/home/dev/.krb5/src alice@KRBTEST.COM" in error and "kinit -R" not in error
+    health = run_sharer(src, share, "--healthcheck")
+    assert health.stdout.startswith("waiting:") and "kinit -R" not in health.stdout
+
+
+def test_the_expiry_warning_suggests_kinit_R_only_for_a_renewable_ticket(kdc, cache_dir, tmp_path, share):
+    plain = kdc.kinit(cache_dir / "warn-plain", lifetime="1h")
+    renewable = kdc.kinit(cache_dir / "warn-renewable", lifetime="1h", extra=["-r", "2h"])
+    run_sharer(plain, share, "--once", "--warn-before", "7200", "--host-dir", "/home/dev/.krb5")
+    warning = status_of(share)["warning"]
+    assert "not renewable" in warning and "kinit -c FILE:/home/dev/.krb5/warn-plain" in warning
+    assert "kinit -R" not in warning
+    run_sharer(renewable, share, "--once", "--warn-before", "7200", "--host-dir", "/home/dev/.krb5")
+    warning = status_of(share)["warning"]
+    assert "kinit -R -c FILE:/home/dev/.krb5/warn-renewable" in warning and "renewable until" in warning
+
+
+def test_a_kinit_to_another_file_of_the_directory_is_named(kdc, tmp_path, share):
+    """`kinit -c` to another file of the shared directory: the status says which file and which setting."""
+    hostdir = tmp_path / "hostdir"
+    hostdir.mkdir()
+    kdc.kinit(hostdir / "krb5cc_other")  # the developer's kinit went to the wrong file
+    (hostdir / "notes.txt").write_text("not a cache")
+    (hostdir / ".krb5cc_tmp").write_bytes((hostdir / "krb5cc_other").read_bytes())  # kinit's temp files
+    env = {"KRB5_HOST_CCACHE_NAME": "krb5cc_dev", "KRB5_HOST_CCACHE_DIR": "/home/dev/.krb5"}
+    args = ["--source-dir", str(hostdir), "--dest", str(share)]
+
+    def once(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [PYTHON, str(SHARER), *args, *extra], capture_output=True, text=True, env={**os.environ, **env}, check=False
+        )
+
+    assert once("--once").returncode == 1 and not share.exists()
+    status = status_of(share)
+    assert status["source"]["state"] == "missing" and status["source"]["other_cache"] == "krb5cc_other"
+    error = status["last_error"]
+    assert "krb5cc_other" in error and "alice@KRBTEST.COM" in error and "KRB5_HOST_CCACHE_NAME (krb5cc_dev)" in error
+    assert "./platform setup -y --kerberos-ccache /home/dev/.krb5/krb5cc_other" in error
+    assert "kinit -c FILE:/home/dev/.krb5/krb5cc_dev alice@KRBTEST.COM" in error
+    assert ".krb5cc_tmp" not in error and "notes.txt" not in error
+    health = once("--healthcheck")
+    assert health.returncode == 0 and health.stdout.startswith("waiting:") and "krb5cc_other" in health.stdout
+    # Another principal's cache is not the developer's misdirected kinit: not named.
+    assert once("--once", "--principal", "bob").returncode == 1
+    assert "other_cache" not in status_of(share)["source"] and "krb5cc_other" not in status_of(share)["last_error"]
+    # The kinit the message gives: shared, and nothing more to say.
+    kdc.kinit(hostdir / "krb5cc_dev")
+    assert once("--once").returncode == 0
+    status = status_of(share)
+    assert status["state"] == "sharing" and "other_cache" not in status["source"] and status["last_error"] is None

@@ -181,3 +181,66 @@ def test_the_pagila_loader_gives_a_read_only_role_and_skips_without_a_dump(pagil
     assert int(count) > 500
     with pytest.raises(subprocess.CalledProcessError):
         pagila_postgres.psql("DELETE FROM customer", "pagila", user="pagila_reader", password="reader-secret-1")
+
+
+def test_the_kerberos_settings_reach_every_airflow_service(tmp_path, monkeypatch):
+    """The operators' preflight, as deployed, checks the principal and realm and names the host cache.
+
+    It reads KRB5_PRINCIPAL/KRB5_REALM (without them any realm passes) and KRB5_HOST_CCACHE_DIR/
+    KRB5_HOST_CCACHE_NAME/KRB5_SHARE_INTERVAL_SECONDS (without them its fixes print placeholders).
+    """
+    from openmetadata_platform.kerberos.preflight import WrongRealmError, check_kerberos_ticket
+
+    setup = subprocess.run(
+        [sys.executable, str(BOOTSTRAP / "platform"), "setup", "-y", "--skip-port-check", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PLATFORM_KERBEROS": "false"},
+        timeout=120,
+    )
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    settings = {
+        "KRB5_PRINCIPAL": "alice",
+        "KRB5_REALM": "EXAMPLE.COM",
+        "KRB5_HOST_CCACHE_DIR": "/home/dev/.krb5",
+        "KRB5_HOST_CCACHE_NAME": "krb5cc_dev",
+        "KRB5_SHARE_INTERVAL_SECONDS": "7",
+    }
+    env_file = tmp_path / ".env"
+    kept = [line for line in env_file.read_text().splitlines() if line.split("=", 1)[0] not in settings]
+    env_file.write_text("\n".join([*kept, *(f"{key}={value}" for key, value in settings.items())]) + "\n")
+    args = ["docker-compose", "--env-file", str(env_file), "--profile", "kerberos"]
+    for name in FILES:
+        args += ["-f", name]
+    result = subprocess.run([*args, "config"], cwd=BOOTSTRAP, capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    airflow = {name for name, service in services.items() if "/krb5/cache/krb5cc" in str(service.get("environment"))}
+    assert airflow == {*AIRFLOW_LONG_RUNNING, "airflow-init"}
+    for name in airflow:
+        environment = services[name]["environment"]
+        assert {key: environment.get(key) for key in settings} == settings, name
+    # The same values as the sidecar, which shares only tickets of that principal.
+    sidecar = services["developer-kerberos-service"]["environment"]
+    assert {key: sidecar.get(key) for key in settings} == settings
+
+    # As deployed: a ticket of another realm is refused, and the fix names the real host cache.
+    for key, value in services["airflow-scheduler"]["environment"].items():
+        if key.startswith("KRB5"):
+            monkeypatch.setenv(key, str(value))
+    realm, user = b"OTHER.LAB", b"alice"
+    ccache = tmp_path / "krb5cc"  # a v4 FILE ccache header: principal alice@OTHER.LAB, no tickets
+    ccache.write_bytes(
+        b"\x05\x04\x00\x00"
+        + (1).to_bytes(4, "big")
+        + (1).to_bytes(4, "big")
+        + len(realm).to_bytes(4, "big")
+        + realm
+        + len(user).to_bytes(4, "big")
+        + user
+    )
+    with pytest.raises(WrongRealmError) as err:
+        check_kerberos_ticket(ccache)
+    assert "expected EXAMPLE.COM" in str(err.value)
+    assert "kinit -c FILE:/home/dev/.krb5/krb5cc_dev alice@EXAMPLE.COM" in err.value.fix

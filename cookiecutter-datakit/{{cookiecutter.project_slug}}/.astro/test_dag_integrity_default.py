@@ -8,7 +8,11 @@ which fails with the file's import error unless the file is listed in
 Like Astro's, it answers connection and Variable lookups made while parsing with
 placeholders, so a DAG that reads them at parse time is not failed for their absence.
 Unlike it, it leaves ``os.getenv`` alone (give it a default), undoes its patches after
-parsing and needs no metadata database.
+parsing and needs no metadata database, and it parses this project's ``dags/``, found from
+this file's own place, not ``$AIRFLOW_HOME/dags``: the same folder in the Astro Runtime
+image (the project is AIRFLOW_HOME, /usr/local/airflow), and still this project's when run
+locally, ``python -m pytest .astro/test_dag_integrity_default.py``, where the project's
+conftest.py gives Airflow a temporary home (nothing is written to ~/airflow).
 
 The stricter rules of this datakit (owners, tags, lineage) are in tests/dags/.
 """
@@ -23,6 +27,7 @@ from unittest import mock
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
+DAGS_FOLDER = PROJECT / "dags"
 EXCEPTIONS_FILE = PROJECT / ".astro" / "dag_integrity_exceptions.txt"
 
 
@@ -63,12 +68,9 @@ def _dagbag_class():
 
 
 def parse_results() -> list[tuple[str, str]]:
-    """(file relative to the project, its import error or "") for each DAG file parsed."""
-    from airflow.configuration import conf
-
-    dags_folder = conf.get("core", "dags_folder")
+    """(file relative to the project, its import error or "") for each DAG file in dags/."""
     with _lookups_answered():
-        bag = _dagbag_class()(dag_folder=dags_folder)
+        bag = _dagbag_class()(dag_folder=str(DAGS_FOLDER))
 
     def relative(path: str) -> str:
         return os.path.relpath(path, PROJECT)

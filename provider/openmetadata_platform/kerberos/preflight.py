@@ -37,8 +37,9 @@ def _host_cache_hint() -> str:
     return "FILE:<KRB5_HOST_CCACHE_DIR>/<KRB5_HOST_CCACHE_NAME>"
 
 
-def _who() -> str:
-    principal = os.environ.get("KRB5_PRINCIPAL") or "you"
+def _who(cache_principal: str | None = None) -> str:
+    """The principal to kinit as: ``KRB5_PRINCIPAL`` (realm from ``KRB5_REALM``), else the cache's own."""
+    principal = os.environ.get("KRB5_PRINCIPAL") or cache_principal or "you"
     realm = os.environ.get("KRB5_REALM") or "REALM"
     return principal if "@" in principal else f"{principal}@{realm}"
 
@@ -160,11 +161,7 @@ class TicketExpiredError(KerberosPreflightError):
     cause = "expired"
 
     def default_fix(self) -> str:
-        return (
-            f"renew it on the host: `kinit -R -c {_host_cache_hint()}` while it is renewable, else "
-            f"`kinit -c {_host_cache_hint()} {_who()}`; the sidecar shares the new ticket within "
-            f"{os.environ.get('KRB5_SHARE_INTERVAL_SECONDS') or '5'} s"
-        )
+        return _new_ticket_fix(self.principal)
 
 
 class TicketTooShortError(TicketExpiredError):
@@ -174,8 +171,9 @@ class TicketTooShortError(TicketExpiredError):
 
     def default_fix(self) -> str:
         return (
-            f"renew it before the task starts: on the host `kinit -R -c {_host_cache_hint()}` (or `kinit "
-            f"{_who()}`), or lower the task's kerberos_min_lifetime_seconds if the harvest is short"
+            f"renew it before the task starts: on the host `kinit -R -c {_host_cache_hint()}` if it is "
+            f"renewable, else `kinit -c {_host_cache_hint()} {_who()}`, or lower the task's "
+            "kerberos_min_lifetime_seconds if the harvest is short"
         )
 
 
@@ -449,14 +447,30 @@ def _inspect_file(
     return principal, expires
 
 
+def _share_delay() -> str:
+    return f"the sidecar shares the new ticket within {os.environ.get('KRB5_SHARE_INTERVAL_SECONDS') or '5'} s"
+
+
+def _new_ticket_fix(principal: str | None = None) -> str:
+    """A fresh ``kinit`` as ``principal`` (or the configured one): the only fix for an expired TGT."""
+    return (
+        f"on the host run `kinit -c {_host_cache_hint()} {_who(principal)}` (a new login: an expired ticket "
+        f"cannot be renewed, not even before its renew-until time); {_share_delay()}"
+    )
+
+
 def _renew_fix(summary, now: float) -> str:
-    """``kinit -R`` while the TGT is renewable (and until when), else a fresh ``kinit``."""
+    """The fix for a TGT that has expired or is about to, from its times at ``now``.
+
+    ``kinit -R`` only while the TGT is still valid *and* renewable (MIT's KDC answers "Ticket
+    expired while renewing credentials" for an expired one, whatever its renew-until says);
+    a fresh ``kinit`` otherwise.
+    """
+    if not summary.tgt_valid_at(now):
+        return _new_ticket_fix(summary.principal)
     host = _host_cache_hint()
     if summary.tgt_renew_until and summary.tgt_renew_until > now:
         how = f"`kinit -R -c {host}` (renewable until {_utc(summary.tgt_renew_until).isoformat()})"
     else:
-        how = f"`kinit -c {host} {_who()}` (the ticket is no longer renewable)"
-    return (
-        f"on the host run {how}; the sidecar shares the new ticket within "
-        f"{os.environ.get('KRB5_SHARE_INTERVAL_SECONDS') or '5'} s"
-    )
+        how = f"`kinit -c {host} {_who(summary.principal)}` (the ticket is no longer renewable)"
+    return f"on the host run {how}; {_share_delay()}"

@@ -1,7 +1,11 @@
-"""Run the DAG tests outside a container too: isolate Airflow before it is imported.
+"""Run the project's tests and the parse check outside a container too: isolate Airflow
+before it is imported, for every pytest run in this project (``tests/`` and
+``.astro/test_dag_integrity_default.py`` alike; a conftest.py here, at pytest's rootdir, is
+loaded for both).
 
-Inside the Astro Runtime image (``astro dev pytest``) AIRFLOW_HOME is already set and kept.
-Otherwise Airflow gets a temporary home (its airflow.cfg, logs), removed when pytest ends.
+Inside the Astro Runtime image (``astro dev pytest``, ``astro dev parse``) AIRFLOW_HOME is
+already set and kept. Otherwise Airflow gets a temporary home (its airflow.cfg, logs, any
+database) instead of ~/airflow, removed when pytest ends.
 """
 
 from __future__ import annotations
