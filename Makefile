@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt provider/pyproject.toml 2>/dev/null | md5sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-packages compose-v2 test test-e2e bench demo lint
+.PHONY: help install system-packages compose-v2 test test-e2e bench demo standin lint
 
 ##@ Core
 help: ## List the targets
@@ -47,10 +47,19 @@ bench: install ## Print parse time, harvest wall time and write requests per tab
 
 # The preflight (system python3, standard library only) runs before `install`: no server and no
 # Docker engine, or no pagila dump, is said in a second instead of after minutes of installing.
-demo: ## The main job: load pagila, harvest it into OpenMetadata from the Airflow DAG, say where to look
+# Quiet by default: progress and the report; a local run's full log goes to .run/demo/ (named in
+# the output). `make demo V=1` (or DEMO_VERBOSE=1) also shows that log as it runs.
+V ?=
+demo: ## The main job: load pagila, harvest it into OpenMetadata from the Airflow DAG, say where to look (V=1: its full log too)
 	@$(PYTHON) platform-bootstrap/demo_preflight.py
 	@$(MAKE) --no-print-directory install
-	@$(PY) platform-bootstrap/pagila_demo.py
+	@$(PY) platform-bootstrap/pagila_demo.py $(if $(filter-out 0,$(V)),--verbose)
+
+# The tests' OpenMetadata stand-in as a tool: a test double of the REST API, in memory, not
+# OpenMetadata (no UI, nothing kept). STANDIN_PORT=8585 for a fixed port, else a free one.
+STANDIN_PORT ?=
+standin: install ## Serve the OpenMetadata stand-in (a test double, in memory) until Ctrl-C; prints the exports for make demo
+	@$(PY) -m tests.openmetadata_standin.server $(if $(STANDIN_PORT),--port $(STANDIN_PORT))
 
 lint: install ## ruff over the project
 	@$(PY) -m ruff check provider dags tests platform-bootstrap
@@ -75,6 +84,8 @@ dist: ## Build the provider's sdist and wheel into dist/ (version from git, chan
 
 datakit: ## Render a datakit with the provider wheel: make datakit NAME=<slug> [DATAKIT_OUTPUT=..] [DATAKIT_OPTIONS='k=v ...']
 	@test -n "$(NAME)" || { echo "error: NAME=<project slug> is required, e.g. make datakit NAME=sales_reporting" >&2; exit 2; }
+	@# The template's own slug rule (its pre-generation hook, stdlib only), before building anything.
+	@$(PYTHON) cookiecutter-datakit/hooks/pre_gen_project.py --project-slug "$(NAME)" --option NAME
 	@$(MAKE) --no-print-directory dist
 	@$(PY) -m cookiecutter --no-input --output-dir "$(DATAKIT_OUTPUT)" cookiecutter-datakit \
 	  project_name="$(NAME)" project_slug="$(NAME)" provider_source=wheel \

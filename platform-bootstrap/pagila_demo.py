@@ -14,7 +14,10 @@
    Test Connection reach.
 3. Otherwise: load pagila (``$PAGILA_DIR``, else ``../shared/pagila``) into a throwaway local
    PostgreSQL and run the DAG in this process (``dag.test()``) in an isolated ``AIRFLOW_HOME``
-   (``.run/airflow``).
+   (``.run/airflow``). Quiet by default: the terminal gets the demo's progress and the report;
+   Airflow's and openmetadata-ingestion's logs go to ``.run/demo/run-<time>-<pid>.log``
+   (``.run/demo/latest.log`` links the newest), which the output names. ``-v``/``--verbose``
+   (``make demo V=1``, or ``DEMO_VERBOSE=1``) also shows that log on the terminal as it runs.
 
 Either way it fails fast (no retry waits: a failed task is the result), stops what it started
 on Ctrl-C or SIGTERM, and prints the result first:
@@ -26,18 +29,24 @@ on Ctrl-C or SIGTERM, and prints the result first:
 - the server: the same counts read back from OpenMetadata's Table and StoredProcedure entities
   under the harvested schemas, so both can be compared;
 - each task's steps as the workflow's own per-step status has them (what the source read,
-  what the sink wrote), and the warnings: those the steps recorded and those the run logged;
+  what the sink wrote), and the warnings: those the steps recorded and those the run logged,
+  each known harmless one with a note saying what it means (:data:`KNOWN_RUN_WARNINGS`);
 
-then the links.
+then the links (and the local run's log).
 """
 
 from __future__ import annotations
 
+import argparse
+import atexit
 import json
 import logging
 import os
+import re
 import signal
 import sys
+import textwrap
+import threading
 import time
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
@@ -64,8 +73,30 @@ KNOWN_WARNINGS = (
     "Using `httpx` with `starlette.testclient`",  # Airflow imports starlette's test client
     "Did not recognize type 'year'",  # pagila's year domain; OpenMetadata maps it itself
 )
+# Warnings a pagila harvest logs that are understood and harmless: (text in the logged line, what
+# it means). The report keeps them, each with its note; any other warning is listed first, as is.
+KNOWN_RUN_WARNINGS = (
+    (
+        "Neither 'total_exec_time' nor 'total_time' found in pg_stat_statements",
+        "known, harmless: the connection test's optional GetQueries step looks for pg_stat_statements (query "
+        "history, read only by query-log lineage and usage); pagila's database has none. This harvest reads the "
+        "catalog: nothing is missing from it.",
+    ),
+    (
+        "You might be missing metadata in: GetQueries",
+        "known, harmless: that optional step then failed for the same reason; query-log lineage and usage would "
+        "need pg_stat_statements (README), this harvest does not.",
+    ),
+)
 FINAL = {"success", "failed"}
 SHOWN_WARNINGS = 8  # logged warnings quoted in the report (all are counted)
+LOG_DIR = REPO_ROOT / ".run" / "demo"  # the local runs' logs (.run/ is not tracked)
+KEPT_LOGS = 20  # older run logs are removed
+ANSI_ESCAPE = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]")
+VERBOSE_ENV = "DEMO_VERBOSE"
+SYNC_MARK = b"\0demo-log-sync\n"  # RunLog.sync's marker line, never written to the log
+# The last line of a logged traceback: ``package.module.SomeError: message``.
+EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_]\w*\.)*(?P<line>[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt)\b.*)$")
 
 
 class DemoError(RuntimeError):
@@ -147,6 +178,7 @@ class Report:
     warnings_origin: str = "the run logged"
     links: list[str] = field(default_factory=list)
     failure: str = ""
+    log: str = ""  # the local run's log file, as shown to the user ("" on the platform Airflow)
 
 
 # -- the OpenMetadata server ----------------------------------------------------------------
@@ -500,13 +532,161 @@ class LoggedWarnings(logging.Handler):
         self.lines.append(f"{level}{record.name}: {message.strip().splitlines()[0] if message.strip() else ''}")
 
 
-def run_locally(om_connection: dict, pagila: Path) -> Report:
+class RunLog:
+    """The local run's full log, kept out of the terminal.
+
+    From :meth:`start` on, whatever this process and its children write to file descriptors 1
+    and 2 (Airflow's and openmetadata-ingestion's logs, Python warnings, subprocesses) goes to
+    ``path`` with ANSI escapes removed, and also to the terminal when ``echo`` (escapes kept
+    only when the terminal is a TTY). The demo's own lines reach the terminal through
+    :meth:`say` meanwhile, and through ``sys.stdout``/``sys.stderr`` again after
+    :meth:`to_terminal`. The descriptors stay on the log until the process exits, so what
+    Airflow's handlers write late (they hold the original streams) still lands in the file.
+
+    Args:
+        path: the log file (its folder is created; appended to).
+        echo: also copy the log to the terminal as it is written (``-v``).
+    """
+
+    def __init__(self, path: Path, echo: bool = False):
+        self.path, self.echo = Path(path), echo
+        self._terminal: dict[int, int] = {}
+        self._originals = (sys.stdout, sys.stderr)
+        self._pump: threading.Thread | None = None
+        self._tty = False
+        self._synced = threading.Event()
+        self._on_terminal = False
+
+    def start(self) -> None:
+        """Send descriptors 1 and 2 to the log (and the terminal when ``echo``).
+
+        Raises:
+            OSError: the log file cannot be created (nothing is redirected then).
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.path, "ab")  # closed by the pump thread
+        self._originals = (sys.stdout, sys.stderr)
+        for stream in self._originals:
+            stream.flush()
+        self._terminal = {fd: os.dup(fd) for fd in (1, 2)}
+        self._tty = os.isatty(self._terminal[1])
+        read, write = os.pipe()
+        for fd in (1, 2):
+            os.dup2(write, fd)
+        os.close(write)
+        self._pump = threading.Thread(target=self._copy, args=(read, log), name="demo-run-log", daemon=True)
+        self._pump.start()
+        atexit.register(self._close)
+
+    def _copy(self, read: int, log) -> None:
+        with open(read, "rb") as source, log:
+            for line in source:
+                synced = line.endswith(SYNC_MARK)  # after an unfinished line too
+                line = line.removesuffix(SYNC_MARK)
+                plain = ANSI_ESCAPE.sub(b"", line)
+                log.write(plain)
+                log.flush()
+                if self.echo and line:
+                    _write_all(self._terminal[1], line if self._tty else plain)
+                if synced:
+                    self._synced.set()
+
+    def sync(self, timeout: float = 10) -> bool:
+        """Wait until everything written so far is in the file (``timeout`` s at most); False if it is not."""
+        if self._pump is None or not self._pump.is_alive():
+            return self._pump is None
+        for stream in self._originals:
+            stream.flush()
+        self._synced.clear()
+        _write_all(1, SYNC_MARK)
+        return self._synced.wait(timeout)
+
+    def say(self, text: str) -> None:
+        """Write one line of the demo's own to the terminal (stdout), whatever the descriptors point at."""
+        if not self._terminal:
+            print(text, flush=True)
+            return
+        _write_all(self._terminal[1], f"{text}\n".encode(errors="backslashreplace"))
+
+    def to_terminal(self) -> None:
+        """Point ``sys.stdout``/``sys.stderr`` at the terminal again (descriptors 1 and 2 stay on the log)."""
+        if not self._terminal or self._on_terminal:
+            return
+        self._on_terminal = True
+        for stream in (*self._originals, sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        encoding = getattr(self._originals[0], "encoding", None) or "utf-8"
+        sys.stdout, sys.stderr = (
+            open(self._terminal[fd], "w", buffering=1, encoding=encoding, errors="backslashreplace", closefd=False)
+            for fd in (1, 2)
+        )
+
+    def _close(self) -> None:
+        """At exit: flush what still goes to the log, end it, and wait (5 s at most) for the copy."""
+        for stream in (*self._originals, sys.__stdout__, sys.__stderr__):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):
+                pass
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd in (1, 2):
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        if self._pump is not None:
+            self._pump.join(timeout=5)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def new_log_path(directory: Path = LOG_DIR, keep: int = KEPT_LOGS) -> Path:
+    """A new run log's path in ``directory`` (``run-<YYYYmmdd-HHMMSS>-<pid>.log``), with
+    ``latest.log`` pointed at it; the oldest ``run-*.log`` beyond ``keep`` are removed.
+
+    Raises:
+        OSError: ``directory`` cannot be created.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    for old in sorted(directory.glob("run-*.log"), key=lambda p: p.stat().st_mtime)[: -max(keep - 1, 1)]:
+        old.unlink(missing_ok=True)
+    latest, link = directory / "latest.log", directory / f".latest-{os.getpid()}"
+    try:
+        link.unlink(missing_ok=True)
+        link.symlink_to(path.name)
+        link.replace(latest)
+    except OSError:
+        link.unlink(missing_ok=True)
+    return path
+
+
+def shown_path(path: Path) -> str:
+    """``path`` relative to the current directory when it is under it, else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def run_locally(om_connection: dict, pagila: Path, verbose: bool = False) -> Report:
     """Load pagila from ``pagila`` (the dump's folder) into a throwaway PostgreSQL and run the
     DAG in this process with retries off; the warnings logged meanwhile go into the report.
+
+    Airflow's and openmetadata-ingestion's output goes to a new log under ``.run/demo/`` (see
+    :class:`RunLog`), named in the output and in ``report.log``; ``verbose`` also shows it on
+    the terminal as it is written.
 
     Raises:
         DemoError: the DAG did not load, or the catalog could not be counted.
         subprocess.CalledProcessError: loading pagila or migrating Airflow's database failed.
+        OSError: the log under ``.run/demo/`` cannot be written.
     """
     from platform_bootstrap.local_postgres import ThrowawayPostgres
     from platform_bootstrap.pagila import load_pagila
@@ -528,18 +708,51 @@ def run_locally(om_connection: dict, pagila: Path) -> Report:
                 "AIRFLOW_CONN_PAGILA_POSTGRES": json.dumps(postgres.airflow_connection(DATABASE)),
             }
         )
+        log = RunLog(new_log_path(), echo=verbose)
+        report.log = shown_path(log.path)
+        hint = "" if verbose else "; `make demo V=1` shows it as it runs"
+        print(f"Running {DAG_ID} with Airflow (dag.test, retries off); its log: {report.log}{hint}", flush=True)
         _quiet_noise()
-        print(f"Running {DAG_ID} with Airflow (dag.test, retries off)...", flush=True)
         warnings = LoggedWarnings()
-        results = _dag_test(warnings)
+        log.start()
+        try:
+            results = _dag_test(warnings, log.say)
+            log.sync()
+        finally:
+            log.to_terminal()
     report.logged_warnings = warnings.lines
     report.ok = all(state == "success" for _, state, _ in results)
     report.tasks = [(task_id, state, summary_lines(value)) for task_id, state, value in results]
     report.step_warnings = sum(step_warnings(value) for _, _, value in results)
     if not report.ok:
         failed = next(task_id for task_id, state, _ in results if state != "success")
-        report.failure = f"task {failed} did not succeed: see its log above"
+        cause, where = last_exception(log.path), f"its log: {report.log}"
+        report.failure = f"task {failed} did not succeed: " + (f"{cause} ({where})" if cause else f"see {where}")
     return report
+
+
+def last_exception(log: Path) -> str:
+    """The last exception a log holds, as ``SomeError: message`` (its traceback's last line,
+    without the module path, at most 500 characters), or ``""`` when none is there or the log
+    cannot be read."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    found = [match["line"] for match in map(EXCEPTION_LINE.match, lines) if match]
+    return found[-1][:500] if found else ""
+
+
+class TaskProgress(logging.Handler):
+    """Says ``  <task id>: running`` when ``dag.test()`` starts a task (its ``[DAG TEST] starting`` record)."""
+
+    def __init__(self, say):
+        super().__init__(logging.INFO)
+        self.say = say
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith("[DAG TEST] starting task_id=") and record.args:
+            self.say(f"  {record.args[0]}: running")
 
 
 def _quiet_noise() -> None:
@@ -551,9 +764,10 @@ def _quiet_noise() -> None:
         logging.getLogger(name).setLevel(level)
 
 
-def _dag_test(collector: logging.Handler) -> list[tuple[str, str, object]]:
+def _dag_test(collector: logging.Handler, say=print) -> list[tuple[str, str, object]]:
     """``dag.test()`` of the DAG with every task's retries set to 0, with ``collector`` on the
-    root logger meanwhile; (task id, state, XCom) per task."""
+    root logger meanwhile; (task id, state, XCom) per task. ``say(line)`` gets the progress
+    (each task as it starts, then its state)."""
     import subprocess
 
     from airflow.dag_processing.dagbag import DagBag
@@ -566,17 +780,22 @@ def _dag_test(collector: logging.Handler) -> list[tuple[str, str, object]]:
     dag = bag.dags[DAG_ID]
     for task in dag.tasks:
         task.retries = 0  # fail fast: a failed harvest is the answer, not a 5-minute wait
-    root = logging.getLogger()
+    root, progress = logging.getLogger(), TaskProgress(say)
+    dag_logger = logging.getLogger("airflow.sdk.definitions.dag")
     root.addHandler(collector)
+    dag_logger.addHandler(progress)
     try:
         run = dag.test()
         _flush_lineage()  # the listener sends the run's lineage in the background: wait for it (and its warnings)
     finally:
         root.removeHandler(collector)
+        dag_logger.removeHandler(progress)
     results = []
     for ti in run.get_task_instances():
         value = ti.xcom_pull(task_ids=ti.task_id) if ti.state == "success" else None
         results.append((ti.task_id, str(ti.state.value if hasattr(ti.state, "value") else ti.state), value))
+    for task_id, state, _ in sorted(results):
+        say(f"  {task_id}: {state}")
     return sorted(results)
 
 
@@ -639,21 +858,45 @@ def print_report(report: Report, host_port: str, stored: dict[str, str]) -> None
         print(f"  {task_id} [{state}]: {lines[0]}")
         for line in lines[1:]:
             print(f"    {line}")
-    logged = report.logged_warnings
-    print(
-        f"  warnings: the steps recorded {report.step_warnings}; {report.warnings_origin} "
-        f"{plural(len(logged), 'warning')}{':' if logged else ''}"
-    )
-    for line in logged[:SHOWN_WARNINGS]:
-        print(f"    - {line[:300]}")
-    if len(logged) > SHOWN_WARNINGS:
-        print(f"    - ... and {len(logged) - SHOWN_WARNINGS} more (in the log above)")
+    print(warnings_lines(report))
     if report.ok:
         print(f"\nBrowse the harvested schema: {ui}/databaseSchema/{schema_fqns()[0]}")
     for link in report.links:
         print(f"The run in Airflow: {link}")
+    if report.log:
+        print(f"The run's full log (Airflow, openmetadata-ingestion): {report.log}")
     print(f"({ui}: {login_hint(host_port, stored)}.)")
     print(f"\nSummary: {'success' if report.ok else 'FAILED'}; {summary_counts(report)}.")
+
+
+def known_warning_note(line: str) -> str | None:
+    """The note of a known harmless warning (:data:`KNOWN_RUN_WARNINGS`) for a logged line, else None."""
+    return next((note for text, note in KNOWN_RUN_WARNINGS if text in line), None)
+
+
+def warnings_lines(report: Report) -> str:
+    """The report's warnings: the header with the counts, then each logged warning (the others
+    first, then the known ones, each with its note), at most :data:`SHOWN_WARNINGS`."""
+    logged = sorted(report.logged_warnings, key=lambda line: known_warning_note(line) is not None)
+    known = sum(known_warning_note(line) is not None for line in logged)
+    header = f"  warnings: the steps recorded {report.step_warnings}; {report.warnings_origin} "
+    header += plural(len(logged), "warning")
+    if known:
+        others = len(logged) - known
+        header += f": {known} known and harmless (noted below)"
+        header += f", {plural(others, 'other')}" if others else ""
+    elif logged:
+        header += ":"
+    lines = [header]
+    for line in logged[:SHOWN_WARNINGS]:
+        lines.append(f"    - {line[:300]}")
+        note = known_warning_note(line)
+        if note:
+            lines.append(textwrap.fill(note, width=110, initial_indent=" " * 6, subsequent_indent=" " * 6))
+    if len(logged) > SHOWN_WARNINGS:
+        where = report.log or "the task logs"
+        lines.append(f"    - ... and {len(logged) - SHOWN_WARNINGS} more (in {where})")
+    return "\n".join(lines)
 
 
 def summary_counts(report: Report) -> str:
@@ -674,8 +917,31 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> int:
-    """Check, find the server, run the DAG, print the report; 0 success, 1 failed harvest, 2 cannot run, 130 stopped."""
+def verbose_requested(argv: list[str] | None, environ: dict[str, str]) -> bool:
+    """``-v``/``--verbose`` in ``argv``, or ``DEMO_VERBOSE`` set to anything but ``""``, ``0``,
+    ``false``, ``no`` or ``off`` in ``environ``.
+
+    Raises:
+        SystemExit: an unknown argument (argparse's usage message, status 2).
+    """
+    parser = argparse.ArgumentParser(description="Harvest pagila into OpenMetadata from an Airflow DAG (make demo).")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help=f"also show the local run's full log (Airflow, openmetadata-ingestion) as it runs [env {VERBOSE_ENV}=1]",
+    )
+    arguments = parser.parse_args(argv)
+    return arguments.verbose or environ.get(VERBOSE_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check, find the server, run the DAG, print the report; 0 success, 1 failed harvest, 2 cannot run, 130 stopped.
+
+    Args:
+        argv: the command line's arguments (``sys.argv[1:]`` when None): ``-v``/``--verbose``.
+    """
+    verbose = verbose_requested(argv, dict(os.environ))
     signal.signal(signal.SIGTERM, _interrupt)
     stored = read_env(ENV_FILE) if ENV_FILE.exists() else {}
     try:
@@ -688,7 +954,9 @@ def main() -> int:
             report = run_on_platform(airflow, stored)
         else:  # a local run: the dump is checked (again) before anything is started
             report = run_locally(
-                om_connection, plan.pagila or demo_preflight.local_pagila(dict(os.environ), stored, ENV_FILE)
+                om_connection,
+                plan.pagila or demo_preflight.local_pagila(dict(os.environ), stored, ENV_FILE),
+                verbose=verbose,
             )
         try:
             report.server = server_inventory(host_port, token)

@@ -38,6 +38,8 @@ def _debootstrap_seconds(engine) -> float:
     try:
         return images.build_debian_base(engine)
     finally:
+        if not images.image_exists(engine, tag):  # the build failed: the tests keep their base
+            engine.docker("tag", f"{tag}-bench-saved", tag)
         engine.docker("rmi", f"{tag}-bench-saved", check=False)
 
 

@@ -132,13 +132,15 @@ def _setup_options(func):
 def setup(non_interactive: bool, base_dir: Path, skip_port_check: bool, **options) -> None:
     """Write platform-config.yaml and .env (0600) with generated secrets; safe to re-run.
 
-    Everything is checked first (values, the bind address, free ports); nothing is written on error.
+    Everything is checked first (values, the bind address, free ports); every problem is reported
+    at once and nothing is written on error. Ends with the next command to run.
     """
+    again = "./platform setup -y" if non_interactive else "./platform setup"
     answers = {k.replace("__", "."): v for k, v in options.items()}
     try:
         cfg, _ = load_previous(base_dir) if base_dir.is_dir() else (PlatformConfig(), {})
     except ConfigError as exc:
-        _fail(exc)
+        _setup_failed(exc, again)
     if not non_interactive:
         if not _stdin_is_terminal():
             _fail(
@@ -151,11 +153,9 @@ def setup(non_interactive: bool, base_dir: Path, skip_port_check: bool, **option
     try:
         result = run_setup(base_dir, answers, check_ports=not skip_port_check)
     except ConfigError as exc:
-        err.print("[yellow]Nothing was written.[/]")
-        _fail(exc)
+        _setup_failed(exc, again)
     except OSError as exc:
-        err.print("[yellow]Nothing was written.[/]")
-        _fail(ConfigError("output_dir", f"cannot write ({exc.strerror})"))
+        _setup_failed(ConfigError("output_dir", f"cannot write ({exc.strerror})"), again)
     out.print(f"Wrote {result.config_path} and {result.env_path} (mode 0600).")
     if result.new_secrets:
         out.print(f"Generated: {', '.join(result.new_secrets)}.")
@@ -170,6 +170,18 @@ def setup(non_interactive: bool, base_dir: Path, skip_port_check: bool, **option
     for finding in result.findings:
         if finding.level != "ok":
             err.print(f"[yellow]{finding.name}:[/] {finding.detail}")
+    out.print("Next: `make openmetadata-start` (in the repository root) starts the platform.")
+
+
+def _setup_failed(exc: ConfigError, again: str) -> None:
+    """Print every problem of a refused setup (one ``error: <field>: expected ...`` line each), that
+    nothing was written, and the command to run once they are fixed; exit 2."""
+    problems = exc.errors
+    for problem in problems:
+        err.print(f"[bold red]error:[/] {escape(str(problem))}")
+    these = "it" if len(problems) == 1 else f"these {len(problems)}"
+    err.print(f"[yellow]Nothing was written.[/] Fix {these} and run `{escape(again)}` again.")
+    sys.exit(2)
 
 
 def _machine_problem(trial: PlatformConfig, key: str, previous: PlatformConfig, check_ports: bool, first_run: bool):
@@ -213,8 +225,9 @@ def _ask(cfg: PlatformConfig, answers: dict, check_ports: bool = True, first_run
             try:
                 apply_answers(trial, {**result, key: value}).validate()
             except ConfigError as exc:
-                if exc.field == key:
-                    err.print(f"[red]{exc}[/]")
+                mine = [problem for problem in exc.errors if problem.field == key]
+                if mine:
+                    err.print(f"[red]{escape(str(mine[0]))}[/]")
                     continue
             else:
                 problem = _machine_problem(trial, key, cfg, check_ports, first_run)

@@ -8,9 +8,11 @@ to this host, is the Kerberos directory there) are in :mod:`.preflight`.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -81,6 +83,54 @@ class ConfigError(ValueError):
     def __init__(self, field_name: str, message: str):
         super().__init__(f"{field_name}: {message}")
         self.field = field_name
+
+    @property
+    def errors(self) -> list[ConfigError]:
+        """Every bad setting this error reports: ``[self]`` (a :class:`ConfigErrors` has several)."""
+        return [self]
+
+
+class ConfigErrors(ConfigError):
+    """Several settings have bad values, all reported at once.
+
+    ``errors`` holds one :class:`ConfigError` per problem, in the order the settings are checked;
+    ``field`` is the first one's field, and the message is theirs, one per line.
+    """
+
+    def __init__(self, errors: list[ConfigError]):
+        flat = [error for each in errors for error in each.errors]
+        if not flat:
+            raise ValueError("ConfigErrors needs at least one error")
+        ValueError.__init__(self, "\n".join(str(error) for error in flat))
+        self.field = flat[0].field
+        self._errors = flat
+
+    @property
+    def errors(self) -> list[ConfigError]:
+        """Every bad setting, in the order they were checked."""
+        return list(self._errors)
+
+
+@contextlib.contextmanager
+def collecting(errors: list[ConfigError]) -> Iterator[None]:
+    """``with collecting(errors): ...`` adds a :class:`ConfigError` raised in the block (each of a
+    :class:`ConfigErrors`) to ``errors`` instead of letting it through; other exceptions pass."""
+    try:
+        yield
+    except ConfigError as exc:
+        errors.extend(exc.errors)
+
+
+def raise_if_any(errors: list[ConfigError]) -> None:
+    """Raise what ``errors`` holds: nothing when empty, the error itself when one, else a :class:`ConfigErrors`.
+
+    Raises:
+        ConfigError: ``errors`` is not empty.
+    """
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)
 
 
 @dataclass
@@ -175,55 +225,79 @@ class PlatformConfig:
 
     # -- validation ----------------------------------------------------------------
     def validate(self) -> None:
-        """Check every field; normalise ports and ids to int.
+        """Check every field; normalise the address, ports and ids (ports and ids to int).
+
+        Every bad field is reported, not only the first; a field that fails keeps its value.
 
         Raises:
-            ConfigError: the first bad field, naming it and what was expected.
+            ConfigError: the bad field, naming it and what was expected; a :class:`ConfigErrors`
+                (its ``errors``: one per field, in the order checked) when several are bad.
         """
+        errors: list[ConfigError] = []
         if not _CLUSTER_RE.match(self.cluster_name or ""):
-            raise ConfigError("cluster_name", "expected 1-63 letters, digits, '-' or '_'")
-        self.bind_address = validate_bind_address(self.bind_address)
+            errors.append(ConfigError("cluster_name", "expected 1-63 letters, digits, '-' or '_'"))
+        with collecting(errors):
+            self.bind_address = validate_bind_address(self.bind_address)
         if not _HEAP_RE.match(self.elasticsearch_heap or ""):
-            raise ConfigError("elasticsearch_heap", "expected a JVM size such as 512m or 1g")
-        unknown = set(self.ports) - set(DEFAULT_PORTS)
-        if unknown:
-            raise ConfigError(f"ports.{min(unknown)}", f"unknown port; expected one of {sorted(DEFAULT_PORTS)}")
-        for name in DEFAULT_PORTS:
-            self.ports[name] = validate_port(f"ports.{name}", self.ports.get(name))
+            errors.append(ConfigError("elasticsearch_heap", "expected a JVM size such as 512m or 1g"))
+        errors += [
+            ConfigError(f"ports.{name}", f"unknown port; expected one of {sorted(DEFAULT_PORTS)}")
+            for name in sorted(set(self.ports) - set(DEFAULT_PORTS))
+        ]
         seen: dict[int, str] = {}
         for name in DEFAULT_PORTS:
-            port = self.ports[name]
-            if port in seen:
-                raise ConfigError(
-                    f"ports.{name}",
-                    f"expected a port different from ports.{seen[port]}: both are {port} "
-                    f"({PORT_ENV[seen[port]]} and {PORT_ENV[name]} in .env)",
-                )
-            seen[port] = name
+            with collecting(errors):
+                port = self.ports[name] = validate_port(f"ports.{name}", self.ports.get(name))
+                if port in seen:
+                    raise ConfigError(
+                        f"ports.{name}",
+                        f"expected a port different from ports.{seen[port]}: both are {port} "
+                        f"({PORT_ENV[seen[port]]} and {PORT_ENV[name]} in .env)",
+                    )
+                seen[port] = name
         for name in DEFAULT_IMAGES:
-            validate_image(f"images.{name}", self.images.get(name))
-        validate_server_image("images.openmetadata_server", self.images["openmetadata_server"])
-        self._validate_kerberos()
-        self.ca_bundle = validate_ca_bundle_path(self.ca_bundle)
+            with collecting(errors):
+                validate_image(f"images.{name}", self.images.get(name))
+                if name == "openmetadata_server":
+                    validate_server_image(f"images.{name}", self.images[name])
+        errors += self._kerberos_errors()
+        with collecting(errors):
+            self.ca_bundle = validate_ca_bundle_path(self.ca_bundle)
+        raise_if_any(errors)
 
-    def _validate_kerberos(self) -> None:
-        krb = self.kerberos
+    def _kerberos_errors(self) -> list[ConfigError]:
+        """Check the ``kerberos.*`` fields (normalising ids and the cache path); one error per bad field."""
+        krb, errors = self.kerberos, []
         if not isinstance(krb.enabled, bool):
-            raise ConfigError("kerberos.enabled", "expected true or false")
-        if not _REALM_RE.match(krb.realm or ""):
-            raise ConfigError("kerberos.realm", "expected an upper-case realm such as EXAMPLE.COM")
+            errors.append(ConfigError("kerberos.enabled", "expected true or false"))
+        realm_ok = bool(_REALM_RE.match(krb.realm or ""))
+        if not realm_ok:
+            errors.append(ConfigError("kerberos.realm", "expected an upper-case realm such as EXAMPLE.COM"))
         if not _PRINCIPAL_RE.match(krb.principal or ""):
-            raise ConfigError("kerberos.principal", "expected user or user@REALM without spaces")
-        if "@" in (krb.principal or "") and krb.realm and krb.principal.rsplit("@", 1)[1] != krb.realm:
-            raise ConfigError(
-                "kerberos.principal",
-                f"expected a principal of realm {krb.realm} (kerberos.realm), got {krb.principal}",
+            errors.append(ConfigError("kerberos.principal", "expected user or user@REALM without spaces"))
+        elif realm_ok and "@" in (krb.principal or "") and krb.realm and krb.principal.rsplit("@", 1)[1] != krb.realm:
+            errors.append(
+                ConfigError(
+                    "kerberos.principal",
+                    f"expected a principal of realm {krb.realm} (kerberos.realm), got {krb.principal}",
+                )
             )
-        krb.share_gid = validate_id("kerberos.share_gid", krb.share_gid)
-        if krb.host_uid not in (None, ""):
-            krb.host_uid = validate_id("kerberos.host_uid", krb.host_uid)
-        else:
-            krb.host_uid = None
+        with collecting(errors):
+            krb.share_gid = validate_id("kerberos.share_gid", krb.share_gid)
+        with collecting(errors):
+            krb.host_uid = validate_id("kerberos.host_uid", krb.host_uid) if krb.host_uid not in (None, "") else None
+        with collecting(errors):
+            self._check_host_ccache()
+        return errors
+
+    def _check_host_ccache(self) -> None:
+        """Check (and normalise) ``kerberos.host_ccache``.
+
+        Raises:
+            ConfigError: (``kerberos.host_ccache``) missing while Kerberos is on, not a FILE cache,
+                not an absolute path without spaces or ':', or a file directly in ``/``.
+        """
+        krb = self.kerberos
         if krb.enabled and not krb.host_ccache:
             raise ConfigError(
                 "kerberos.host_ccache", "expected the path of your Kerberos ticket cache file (e.g. /tmp/krb5cc_1000)"

@@ -26,7 +26,15 @@ import yaml
 from . import preflight, secrets_gen
 from .envfile import atomic_write, read_env, render_env
 from .omapi import airflow_connection_uri
-from .settings import DEFAULT_PORTS, PORT_ENV, ConfigError, PlatformConfig, read_ca_bundle
+from .settings import (
+    DEFAULT_PORTS,
+    PORT_ENV,
+    ConfigError,
+    PlatformConfig,
+    collecting,
+    raise_if_any,
+    read_ca_bundle,
+)
 
 CONFIG_NAME = "platform-config.yaml"
 ENV_NAME = ".env"
@@ -125,9 +133,12 @@ def load_previous(base_dir: Path) -> tuple[PlatformConfig, dict[str, str]]:
 def apply_answers(cfg: PlatformConfig, answers: dict) -> PlatformConfig:
     """Apply ``answers`` (dotted keys such as ``ports.openmetadata``; None = not given) to ``cfg``.
 
+    Every known key is applied (``cfg`` is changed in place and returned), even when some are not.
+
     Raises:
-        ConfigError: an unknown key.
+        ConfigError: an unknown key (a :class:`.settings.ConfigErrors` naming each, when several).
     """
+    unknown: list[ConfigError] = []
     for key, value in answers.items():
         if value is None:
             continue
@@ -139,7 +150,8 @@ def apply_answers(cfg: PlatformConfig, answers: dict) -> PlatformConfig:
         elif not name and section in ("cluster_name", "bind_address", "elasticsearch_heap", "ca_bundle"):
             setattr(cfg, section, value)
         else:
-            raise ConfigError(key, "unknown setting")
+            unknown.append(ConfigError(key, "unknown setting"))
+    raise_if_any(unknown)
     return cfg
 
 
@@ -224,17 +236,33 @@ def ports_to_check(cfg: PlatformConfig, previous: PlatformConfig | None) -> list
     return [name for name in DEFAULT_PORTS if str(previous.ports.get(name)) != str(cfg.ports[name])]
 
 
-def check_machine(cfg: PlatformConfig, previous: PlatformConfig | None, check_ports: bool = True) -> None:
+def check_machine(
+    cfg: PlatformConfig, previous: PlatformConfig | None, check_ports: bool = True, skip: frozenset[str] = frozenset()
+) -> None:
     """The address belongs to this host and the (new) ports are free.
 
+    Args:
+        cfg: the settings (validated, apart from the fields in ``skip``).
+        previous: the previous run's settings (None on a first run): only changed ports are tested.
+        check_ports: test the ports at all.
+        skip: fields already found bad (``bind_address``, ``ports.<name>``): not tested here.
+
     Raises:
-        ConfigError: ``bind_address`` or ``ports.<name>``, naming the setting and the fix.
+        ConfigError: ``bind_address`` (then the ports are not tested), or every busy
+            ``ports.<name>`` (a :class:`.settings.ConfigErrors` when several), naming the fix.
     """
+    if "bind_address" in skip:
+        return
     preflight.check_bind_address(cfg.bind_address)
     if not check_ports:
         return
-    for name in preflight.busy_ports(cfg, ports_to_check(cfg, previous)):
-        raise ConfigError(f"ports.{name}", "expected a free port: " + preflight.port_problem(cfg, name))
+    names = [name for name in ports_to_check(cfg, previous) if f"ports.{name}" not in skip]
+    raise_if_any(
+        [
+            ConfigError(f"ports.{name}", "expected a free port: " + preflight.port_problem(cfg, name))
+            for name in preflight.busy_ports(cfg, names)
+        ]
+    )
 
 
 def prepare_ca_copy(base_dir: Path, cfg: PlatformConfig) -> bytes | None:
@@ -292,16 +320,28 @@ def run_setup(base_dir: Path, answers: dict, check_ports: bool = True) -> SetupR
             the bind address); only new or changed ports are tested on a re-run.
 
     Raises:
-        ConfigError: a bad setting (``ca_bundle``: also a missing, unreadable or wrong file) or an
-            unusable ``base_dir`` (message names the field).
+        ConfigError: an unusable ``base_dir`` or previous ``platform-config.yaml`` (alone); else
+            every bad setting at once (``ca_bundle``: also a missing, unreadable or wrong file;
+            the address and ports: also not usable on this host), a
+            :class:`.settings.ConfigErrors` when there are several. Each names its field and what
+            was expected.
     """
     base_dir = check_writable_dir(base_dir)
     cfg, previous_env = load_previous(base_dir)
     previous = copy.deepcopy(cfg) if (base_dir / CONFIG_NAME).exists() else None
-    cfg = apply_answers(cfg, answers)
-    cfg.validate()
-    check_machine(cfg, previous, check_ports)
-    ca_data = prepare_ca_copy(base_dir, cfg)
+    errors: list[ConfigError] = []
+    with collecting(errors):
+        apply_answers(cfg, answers)
+    with collecting(errors):
+        cfg.validate()
+    bad = frozenset(error.field for error in errors)
+    with collecting(errors):
+        check_machine(cfg, previous, check_ports, skip=bad)
+    ca_data = None
+    if "ca_bundle" not in bad:
+        with collecting(errors):
+            ca_data = prepare_ca_copy(base_dir, cfg)
+    raise_if_any(errors)
     secret_values = secrets_gen.merge_secrets(previous_env)
     new_secrets = [k for k in secrets_gen.SECRET_KEYS if not previous_env.get(k)]
     try:

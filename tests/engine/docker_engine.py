@@ -62,6 +62,7 @@ class Engine:
         """Run ``docker ARGS`` against this engine; text output captured unless ``kwargs`` say otherwise
         (``env`` adds to :meth:`env`)."""
         kwargs.setdefault("capture_output", True)
+        kwargs.setdefault("stdin", subprocess.DEVNULL)
         env = {**self.env(), **kwargs.pop("env", {})}
         return subprocess.run(
             ["docker", *args],
@@ -69,7 +70,6 @@ class Engine:
             text=True,
             check=check,
             timeout=timeout,
-            stdin=subprocess.DEVNULL,
             **kwargs,
         )
 

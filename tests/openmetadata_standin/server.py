@@ -294,11 +294,54 @@ class StandInServer:
         self.stop()
 
 
-if __name__ == "__main__":  # python -m tests.openmetadata_standin.server: serve until Ctrl-C
-    with StandInServer() as standin:
-        print(f"OPENMETADATA_HOST_PORT=http://127.0.0.1:{standin.port}", flush=True)
-        print(f"OPENMETADATA_JWT_TOKEN={standin.token}", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+# `make standin`: python -m tests.openmetadata_standin.server [--port N], serving until Ctrl-C.
+if __name__ == "__main__":
+    import argparse
+    import signal
+    import sys
+    import warnings
+
+    parser = argparse.ArgumentParser(
+        prog="make standin",
+        description="Serve the OpenMetadata stand-in (a test double of the REST API, in memory) until Ctrl-C.",
+    )
+    parser.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
+    arguments = parser.parse_args()
+    # openmetadata-ingestion's generated models name a field "schema"; pydantic warns about it on
+    # first use. Nothing a user of the stand-in can change.
+    warnings.filterwarnings("ignore", message='Field name "schema"', category=UserWarning)
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)  # `kill` stops it like Ctrl-C does
+    if arguments.port is not None:
+        import socket
+
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", arguments.port))
+            except OSError as exc:
+                sys.exit(
+                    f"error: cannot serve on 127.0.0.1:{arguments.port} ({exc.strerror}): choose another STANDIN_PORT, "
+                    "or none for a free port"
+                )
+    try:
+        standin = StandInServer(port=arguments.port).start()
+    except RuntimeError as exc:
+        sys.exit(f"error: {exc}")
+    print(
+        "OpenMetadata stand-in: a test double of OpenMetadata's REST API (in memory, no UI, nothing kept),\n"
+        f"serving on {standin.public_url}. In another shell, then e.g. `make demo`:\n\n"
+        f"export OPENMETADATA_HOST_PORT={standin.public_url}\n"
+        f"export OPENMETADATA_JWT_TOKEN={standin.token}\n\n"
+        "Ctrl-C stops it (what it holds is gone).",
+        flush=True,
+    )
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        standin.stop()
+        print("\nStopped the OpenMetadata stand-in.", flush=True)

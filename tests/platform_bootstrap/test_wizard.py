@@ -455,3 +455,87 @@ def test_readme_names_every_image_setting_and_its_env():
         line = next(line for line in readme.splitlines() if line.startswith(row))
         assert f"`IMAGE_{name.upper()}`" in line and f"`{default}`" in line, name
     assert "--ca-bundle" in readme and "PLATFORM_CA_BUNDLE" in readme and "PIP_INDEX_URL" in readme
+
+
+# -- every problem at once, and the next command -------------------------------------------------
+
+
+def test_every_bad_setting_is_reported_at_once_and_nothing_is_written(setup_dir):
+    before = _snapshot(setup_dir)
+    result = _setup(
+        setup_dir,
+        "--bind-address",
+        "localhost",
+        "--openmetadata-port",
+        "70000",
+        "--elasticsearch-port",
+        "8585",
+        "--elasticsearch-heap",
+        "lots",
+        "--image-postgres",
+        "Docker.io/Library/Postgres:16",
+        "--kerberos",
+        "--kerberos-share-gid",
+        "staff",
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    fields = [
+        "bind_address",
+        "elasticsearch_heap",
+        "ports.openmetadata",
+        "images.postgres",
+        "kerberos.share_gid",
+        "kerberos.host_ccache",
+    ]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert [line.split(":")[1].strip() for line in errors] == fields, result.stderr  # each once, in order
+    assert all(": expected " in line for line in errors), errors
+    # 70000 is not a port, so it clashes with nothing: the clash is not reported on top of it.
+    assert "different from" not in result.stderr
+    assert "Nothing was written. Fix these 6 and run `./platform setup -y` again." in result.stderr
+    assert _snapshot(setup_dir) == before
+    # One bad setting: said the same way.
+    single = _setup(setup_dir, "--elasticsearch-port", "8585")
+    assert single.returncode == 2 and single.stderr.count("error: ") == 1
+    assert "error: ports.elasticsearch: expected a port different from ports.openmetadata" in single.stderr
+    assert "Nothing was written. Fix it and run `./platform setup -y` again." in single.stderr
+
+
+def test_a_busy_port_is_reported_with_the_bad_values(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_platform(
+            "setup", "-y", "--dir", str(tmp_path), "--airflow-port", str(port), "--elasticsearch-heap", "lots"
+        )
+    assert result.returncode == 2, result.stderr
+    assert "error: elasticsearch_heap: expected a JVM size" in result.stderr
+    assert "error: ports.airflow: expected a free port" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_collects_every_field(tmp_path):
+    from platform_bootstrap.settings import ConfigError, ConfigErrors, PlatformConfig
+
+    cfg = PlatformConfig(cluster_name="bad name!", elasticsearch_heap="lots")
+    cfg.ports.update(openmetadata="x", nosuch=1)
+    cfg.kerberos.realm = "lower.case"
+    with pytest.raises(ConfigErrors) as err:
+        cfg.validate()
+    fields = [e.field for e in err.value.errors]
+    assert fields == ["cluster_name", "elasticsearch_heap", "ports.nosuch", "ports.openmetadata", "kerberos.realm"]
+    assert isinstance(err.value, ConfigError) and err.value.field == "cluster_name"  # callers of one error still work
+    assert str(err.value).splitlines()[1].startswith("elasticsearch_heap: expected")
+    # One bad field is a plain ConfigError, as before.
+    with pytest.raises(ConfigError) as one:
+        PlatformConfig(elasticsearch_heap="lots").validate()
+    assert type(one.value) is ConfigError and one.value.errors == [one.value]
+
+
+def test_success_ends_with_the_next_command(tmp_path):
+    result = run_platform("setup", "-y", "--skip-port-check", "--dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().splitlines()[-1].startswith("Next: `make openmetadata-start`")
