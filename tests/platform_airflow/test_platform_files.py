@@ -55,14 +55,8 @@ def test_the_dockerfile_builds_what_the_platform_needs():
         assert (REPO / copied).exists()
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory) -> tuple[dict, dict]:
-    """``docker-compose config`` of the full stack with the wizard's .env (kerberos on)."""
-    from platform_bootstrap.envfile import read_env
-
-    if not shutil.which("docker-compose"):
-        pytest.fail("docker-compose (Debian package) is required: bash .ci/install-system-packages")
-    directory = tmp_path_factory.mktemp("platform")
+def _setup(directory) -> None:
+    """``./platform setup -y`` into ``directory`` (Kerberos off, ports not checked)."""
     setup = subprocess.run(
         [sys.executable, str(BOOTSTRAP / "platform"), "setup", "-y", "--skip-port-check", "--dir", str(directory)],
         capture_output=True,
@@ -72,6 +66,17 @@ def rendered(tmp_path_factory) -> tuple[dict, dict]:
         timeout=120,
     )
     assert setup.returncode == 0, setup.stdout + setup.stderr
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> tuple[dict, dict]:
+    """``docker-compose config`` of the full stack with the wizard's .env (kerberos on)."""
+    from platform_bootstrap.envfile import read_env
+
+    if not shutil.which("docker-compose"):
+        pytest.fail("docker-compose (Debian package) is required: bash .ci/install-system-packages")
+    directory = tmp_path_factory.mktemp("platform")
+    _setup(directory)
     args = ["docker-compose", "--env-file", str(directory / ".env"), "--profile", "kerberos"]
     for name in FILES:
         args += ["-f", name]
@@ -191,15 +196,7 @@ def test_the_kerberos_settings_reach_every_airflow_service(tmp_path, monkeypatch
     """
     from openmetadata_platform.kerberos.preflight import WrongRealmError, check_kerberos_ticket
 
-    setup = subprocess.run(
-        [sys.executable, str(BOOTSTRAP / "platform"), "setup", "-y", "--skip-port-check", "--dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PLATFORM_KERBEROS": "false"},
-        timeout=120,
-    )
-    assert setup.returncode == 0, setup.stdout + setup.stderr
+    _setup(tmp_path)
     settings = {
         "KRB5_PRINCIPAL": "alice",
         "KRB5_REALM": "EXAMPLE.COM",

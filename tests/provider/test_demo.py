@@ -21,18 +21,25 @@ def _env(**extra):
     return env
 
 
-def test_demo_harvests_pagila_into_the_given_server(openmetadata, pagila_postgres, tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(DEMO)],
+def run_demo(openmetadata, tmp_path, *args, token=None, **env):
+    """``pagila_demo.py ARGS`` against the stand-in ``openmetadata`` (its token unless ``token``), in ``tmp_path``."""
+    return subprocess.run(
+        [sys.executable, str(DEMO), *args],
         check=False,
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=600,
         env=_env(
-            OPENMETADATA_HOST_PORT=f"http://127.0.0.1:{openmetadata.port}", OPENMETADATA_JWT_TOKEN=openmetadata.token
+            OPENMETADATA_HOST_PORT=f"http://127.0.0.1:{openmetadata.port}",
+            OPENMETADATA_JWT_TOKEN=token or openmetadata.token,
+            **env,
         ),
     )
+
+
+def test_demo_harvests_pagila_into_the_given_server(openmetadata, pagila_postgres, tmp_path):
+    result = run_demo(openmetadata, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert f"http://127.0.0.1:{openmetadata.port}/databaseSchema/pagila.pagila.public" in result.stdout
     assert openmetadata.token not in result.stdout + result.stderr

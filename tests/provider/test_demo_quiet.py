@@ -12,26 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.provider.test_demo import DEMO, _env
+from tests.provider.test_demo import DEMO, run_demo
 
 ESC = "\x1b"
 LOG_LINE = "The run's full log (Airflow, openmetadata-ingestion): "
-
-
-def _demo(openmetadata, tmp_path, *args, token=None, **env):
-    return subprocess.run(
-        [sys.executable, str(DEMO), *args],
-        check=False,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=_env(
-            OPENMETADATA_HOST_PORT=f"http://127.0.0.1:{openmetadata.port}",
-            OPENMETADATA_JWT_TOKEN=token or openmetadata.token,
-            **env,
-        ),
-    )
 
 
 def _log_of(stdout: str) -> Path:
@@ -53,7 +37,7 @@ def pagila_demo():
 
 
 def test_the_demo_leads_with_progress_and_the_result_and_names_its_log(openmetadata, tmp_path):
-    result = _demo(openmetadata, tmp_path)
+    result = run_demo(openmetadata, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert ESC not in result.stdout + result.stderr  # piped: no ANSI escapes
     assert result.stderr == "", result.stderr[-3000:]
@@ -86,7 +70,7 @@ def test_the_demo_leads_with_progress_and_the_result_and_names_its_log(openmetad
 
 
 def test_verbose_shows_the_full_log_as_it_runs(openmetadata, tmp_path):
-    result = _demo(openmetadata, tmp_path, DEMO_VERBOSE="1")
+    result = run_demo(openmetadata, tmp_path, DEMO_VERBOSE="1")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     progress = result.stdout.split("\nHarvested pagila", 1)[0]
     assert "Filling up the DagBag" in progress and "[DAG TEST] starting task_id=harvest_pagila_schema" in progress
@@ -96,7 +80,7 @@ def test_verbose_shows_the_full_log_as_it_runs(openmetadata, tmp_path):
 
 
 def test_a_failed_task_is_said_with_its_cause_from_the_log(openmetadata, tmp_path):
-    result = _demo(openmetadata, tmp_path, token="not-the-token")
+    result = run_demo(openmetadata, tmp_path, token="not-the-token")
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
     headline = next(line for line in result.stdout.splitlines() if "The pagila harvest FAILED" in line)
     log = _log_of(result.stdout)
