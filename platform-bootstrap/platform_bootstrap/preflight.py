@@ -266,6 +266,19 @@ def _error_line(text: str) -> str:
     return errors[-1] if errors else (lines[-1] if lines else "")
 
 
+def _compose_sh(script: Path, args: list[str], env: dict[str, str] | None, timeout: float):
+    """``bash scripts/compose.sh ARGS``, output captured; raises TimeoutExpired or OSError as subprocess does."""
+    return subprocess.run(
+        ["bash", str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 def docker_verdict(bootstrap_dir: Path, env: dict[str, str] | None = None, timeout: float = 60.0) -> DockerVerdict:
     """Run ``scripts/compose.sh --check`` (engine first, then Compose v2) and return its verdict.
 
@@ -274,15 +287,7 @@ def docker_verdict(bootstrap_dir: Path, env: dict[str, str] | None = None, timeo
     """
     script = compose_script(bootstrap_dir)
     try:
-        result = subprocess.run(
-            ["bash", str(script), "--check"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
+        result = _compose_sh(script, ["--check"], env, timeout)
     except subprocess.TimeoutExpired:
         return DockerVerdict(
             False,
@@ -307,15 +312,7 @@ def run_compose(bootstrap_dir: Path, args: list[str], env: dict[str, str] | None
     """
     script = compose_script(bootstrap_dir)
     try:
-        result = subprocess.run(
-            ["bash", str(script), *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
+        result = _compose_sh(script, args, env, timeout)
     except subprocess.TimeoutExpired:
         raise ComposeError(f"`compose {' '.join(args)}` did not finish within {timeout:.0f}s") from None
     except OSError as exc:
