@@ -38,7 +38,8 @@ NO_SERVER = (
     "and no Docker engine is reachable to start one.\n"
     "  - with Docker: start the engine and run `make demo` again (it runs `make openmetadata-start`);\n"
     "  - with a server elsewhere: OPENMETADATA_HOST_PORT=http://host:8585 "
-    "OPENMETADATA_JWT_TOKEN=<ingestion-bot JWT> make demo"
+    "OPENMETADATA_JWT_TOKEN=<ingestion-bot JWT> make demo;\n"
+    "  - only to try it (nothing kept): `make standin` in another shell, then its two export lines and `make demo`"
 )
 
 
