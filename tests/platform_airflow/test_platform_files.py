@@ -44,6 +44,13 @@ def test_the_dockerfile_builds_what_the_platform_needs():
         assert requirement in text
     assert 'if [ -n "${SPACY_MODEL_PACKAGE}" ]' in text  # empty: the model is not installed
     assert "COPY --chown=airflow:0 platform-bootstrap/airflow/plugins /opt/airflow/plugins" in text
+    # the cluster policies where Airflow imports airflow_local_settings from ($AIRFLOW_HOME/config)
+    assert "COPY --chown=airflow:0 platform-bootstrap/airflow/config /opt/airflow/config" in text
+    assert (REPO / "platform-bootstrap/airflow/config/airflow_local_settings.py").is_file()
+    # a deployed DAG is listed within 10 s (the dag-processor's default is 300 s)
+    from tests.support.airflow_cluster import platform_setting
+
+    assert 0 < int(platform_setting("AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL")) <= 10
     assert "AIRFLOW__CORE__AUTH_MANAGER=airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager" in text
     assert "AIRFLOW__SCHEDULER__MP_START_METHOD=forkserver" in text
     # every module the image preloads exists here (a typo would silently preload nothing)

@@ -25,8 +25,8 @@ them):
 
 - ``[scheduler] use_job_schedule = False``: no scheduled runs, only triggered ones, so a test
   never races a run it did not ask for;
-- ``[dag_processor] refresh_interval = 2``: a new DAG file (a managed-APIs deploy) is seen
-  within seconds;
+- ``[dag_processor] refresh_interval``: the image's (platform-bootstrap/airflow/Dockerfile), so a
+  new DAG file (a managed-APIs deploy) is seen as soon as on the platform;
 - ``[scheduler] mp_start_method = forkserver`` with ``[core] mp_forkserver_preload`` when
   ``preload`` is true (the image's setting): LocalExecutor workers fork from a server that has
   imported openmetadata-ingestion once, so task processes do not pay the import again.
@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,6 +54,8 @@ from tests.support.airflow_api import AirflowClusterError, AirflowRestApi
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_PLUGINS = REPO_ROOT / "platform-bootstrap" / "airflow" / "plugins"
+# The image's $AIRFLOW_HOME/config (cluster policies in airflow_local_settings.py).
+PLATFORM_CONFIG = REPO_ROOT / "platform-bootstrap" / "airflow" / "config"
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 # What the image preloads in the LocalExecutor's forkserver (platform-bootstrap/airflow/Dockerfile).
 PRELOAD_MODULES = ",".join(
@@ -64,6 +67,20 @@ PRELOAD_MODULES = ",".join(
     )
 )
 AIRFLOW = [sys.executable, "-m", "airflow"]
+PLATFORM_DOCKERFILE = REPO_ROOT / "platform-bootstrap" / "airflow" / "Dockerfile"
+
+
+def platform_setting(name: str) -> str:
+    """The value the platform image's Dockerfile gives the environment variable ``name`` (``ENV``).
+
+    Raises:
+        AssertionError: the Dockerfile does not set it.
+    """
+    import re
+
+    found = re.search(rf"^\s*(?:ENV\s+)?{re.escape(name)}=(\S+?)\s*\\?$", PLATFORM_DOCKERFILE.read_text(), re.MULTILINE)
+    assert found, f"{PLATFORM_DOCKERFILE} sets no {name}"
+    return found.group(1)
 
 
 @dataclass
@@ -77,6 +94,8 @@ class AirflowCluster(AirflowRestApi):
             DAG files into it).
         env: extra environment for every process (connections, ``[openmetadata_lineage]``...).
         plugins_folder: ``[core] plugins_folder`` (default: the platform's plugins).
+        config_folder: copied to ``home/config``, where Airflow imports ``airflow_local_settings``
+            from (default: the platform's, as in the image); ``None``: none.
         postgres: a running server to hold the metadata database (a new database is created
             in it); ``None`` starts a throwaway one, stopped by :meth:`stop`.
         preload: preload openmetadata-ingestion in the LocalExecutor's forkserver (see module doc).
@@ -88,6 +107,7 @@ class AirflowCluster(AirflowRestApi):
     dags_folder: Path
     env: Mapping[str, str] = field(default_factory=dict)
     plugins_folder: Path | None = PLATFORM_PLUGINS
+    config_folder: Path | None = PLATFORM_CONFIG
     postgres: ThrowawayPostgres | None = None
     preload: bool = True
     triggerer: bool = False
@@ -154,7 +174,7 @@ class AirflowCluster(AirflowRestApi):
             "AIRFLOW__API_AUTH__JWT_SECRET": self._keys["jwt"],
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.task_log_dir),
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "2",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": platform_setting("AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"),
             "AIRFLOW__OPENMETADATA_AIRFLOW_APIS__DAG_GENERATED_CONFIGS": str(self.home / "dag_generated_configs"),
         }
         if self.plugins_folder is not None:
@@ -185,6 +205,8 @@ class AirflowCluster(AirflowRestApi):
         self.home.mkdir(parents=True, exist_ok=True)
         self.dags_folder.mkdir(parents=True, exist_ok=True)
         self.process_log_dir.mkdir(parents=True, exist_ok=True)
+        if self.config_folder is not None:
+            shutil.copytree(self.config_folder, self.home / "config", dirs_exist_ok=True)
         self.port = self.port or free_port()
         self._keys = {
             "fernet": Fernet.generate_key().decode(),

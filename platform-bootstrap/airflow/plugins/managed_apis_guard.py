@@ -33,6 +33,22 @@ The managed APIs name the field only for errors inside ``sourceConfig``; for any
 (``parse_ingestion_pipeline_config_gracefully`` raises ``ParsingConfigurationError``) they
 answer ``500 An unexpected problem occurred``.
 
+Then the route's own needs (``platform_guard.arguments``): ``dag_id`` and ``task_id`` where
+the route reads them, and the body fields upstream dereferences unchecked: ``400`` in JSON,
+naming the field, instead of upstream's 500. A ``delete`` of a DAG that is not there: ``404``.
+
+The guard serves two routes itself:
+
+- ``trigger`` (``platform_guard.dags.trigger_as``): it waits for a just-deployed DAG to be
+  parsed instead of failing, and records the calling user as the run's ``triggering_user_name``;
+- ``ip``: the address of this Airflow's own network interface. Upstream asks two public
+  services (api.ipify.org, api.my-ip.io) from the platform.
+
+Every request body's credentials are registered with Airflow's secrets masker
+(``platform_guard.redaction``), installed on the managed APIs' loggers: upstream logs whole
+bodies, the ingestion bot's JWT included, when a deploy fails. A deploy that fails puts back the
+DAG file and config it overwrote (``platform_guard.dags.snapshot``), so nothing is left behind.
+
 Last, one Airflow 3 fix: before ``delete`` runs, the DAG's task instances are deleted, the first
 step of Airflow's own ``airflow.api.common.delete_dag.delete_dag`` ("To ensure the TaskInstance
 and DagRun model is deleted before each of the model DagVersion"). The managed APIs delete only
@@ -43,12 +59,15 @@ are already gone.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from airflow.plugins_manager import AirflowPlugin
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
+from platform_guard import arguments, dags, redaction
 
 log = logging.getLogger(__name__)
+redaction.install()
 
 # Where the managed APIs' blueprint lives inside the Flask plugin app (api/config.py
 # REST_API_ENDPOINT on Airflow 3); Airflow serves it under /pluginsv2.
@@ -66,10 +85,15 @@ OPEN_ROUTES = frozenset({"health"})
 #   credentials in the request.
 # Both run source connections with their secrets, so they need what creating a connection needs
 # on top of editing DAGs: the Op or Admin role out of the box.
+# And one choice: delete removes what deploy wrote, so it needs deploy's level too (Airflow's
+# User role may delete DAGs, but not undo the server's deploys). The roles out of the box, as
+# platform-bootstrap/README.md tabulates them (tests/platform_airflow/test_managed_apis_roles.py):
+# Viewer reads (status, logs); User also runs (trigger, enable, disable, kill, ip); Op and
+# Admin also deploy, delete and test connections.
 READ = (("dag", "GET"),)
 EDIT = (("dag", "PUT"),)
-DELETE = (("dag", "DELETE"),)
 DEPLOY = (("dag", "PUT"), ("connection", "POST"))
+DELETE = (("dag", "DELETE"), *DEPLOY)
 REQUIRED = {
     "health-auth": DEPLOY,
     "deploy": DEPLOY,
@@ -131,7 +155,63 @@ def check_managed_api_request() -> Response | None:
     if missing:
         log.warning("openmetadata-managed-apis: user %r lacks %s for %s", credentials.username, missing, route)
         return _deny(403, f"User {credentials.username} may not call {route}: it needs {' and '.join(missing)}")
-    return _check_body(route) or _prepare_delete(route)
+    body = request.get_json(silent=True, cache=True)
+    redaction.mask_request_secrets(body)
+    return _check_body(route) or _check_arguments(route, body) or _serve(route, credentials.username, body)
+
+
+def _check_arguments(route: str, body: object) -> Response | None:
+    """400 naming the field the route needs; 404 for a delete of a DAG that is not there."""
+    message = arguments.problem(route, request.method, request.args, body)
+    if message:
+        return _deny(400, message)
+    if route == "delete":
+        dag_id = dags.clean(request.args["dag_id"])
+        if not dags.exists(dag_id):
+            return _deny(404, f"DAG {dag_id} not found: nothing to delete")
+        # Upstream's delete fails unless the DAG is in the database: wait for a fresh deploy's
+        # parse. A DAG that never parses (a broken file) is still deleted by upstream after that.
+        dags.wait_until_parsed(dag_id)
+    return None
+
+
+def _serve(route: str, user: str, body: object) -> Response | None:
+    """Answer ``trigger`` and ``ip`` here; prepare ``delete`` and ``deploy``; else let upstream run."""
+    if route == "trigger" and request.method == "POST":
+        status, payload = dags.trigger_as(user, body["dag_id"], body.get("run_id"), body.get("conf"))
+        response = jsonify(payload)
+        response.status_code = status
+        return response
+    if route == "ip" and request.method == "GET":
+        return jsonify({"ip": local_address()})
+    if route == "deploy" and request.method == "POST":
+        g.platform_deploy_snapshot = dags.snapshot(body["name"])
+        return None
+    return _prepare_delete(route)
+
+
+def local_address() -> str:
+    """This machine's address on its default route, found without sending a packet (a UDP
+    socket's ``connect`` only picks the route); the host name's address when there is none."""
+    import socket
+
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): routed like any address, never answered
+        return probe.getsockname()[0]
+    with contextlib.suppress(OSError):
+        return socket.gethostbyname(socket.gethostname())
+    return "unknown"
+
+
+def restore_after_failed_deploy(response: Response) -> Response:
+    """Flask ``after_request`` hook: a deploy that failed gets its DAG file and config put back."""
+    saved = g.pop("platform_deploy_snapshot", None)
+    if saved is not None and response.status_code >= 400:
+        dags.restore(saved)
+        log.warning(
+            "openmetadata-managed-apis: deploy failed (%s); its DAG file and config were put back", response.status_code
+        )
+    return response
 
 
 # Route -> the generated model its JSON body must parse as.
@@ -183,6 +263,7 @@ def _prepare_delete(route: str) -> None:
 
 guard_blueprint = Blueprint("openmetadata_managed_apis_guard", __name__)
 guard_blueprint.before_app_request(check_managed_api_request)
+guard_blueprint.after_app_request(restore_after_failed_deploy)
 
 
 class ManagedApisGuardPlugin(AirflowPlugin):
