@@ -1,7 +1,9 @@
 """pagila beyond schemas: the harvest, then profiles, data-quality tests, PII classification and
-lineage and usage from PostgreSQL's query log, into OpenMetadata, daily.
+lineage and usage from PostgreSQL's query log, into OpenMetadata, daily; and, from git, the
+governance of a few tables (owners, a domain, glossary terms, a contract on rental).
 
-Order: metadata -> profiler -> data quality -> classification -> query-log lineage and usage.
+Order: metadata -> profiler -> data quality -> classification -> query-log lineage and usage;
+metadata -> governance apply -> contract results (the harvested tables must exist first).
 Each step reads what the one before wrote (profiles and tests need the harvested tables;
 classification skips columns a person already tagged). Lineage and usage run even when
 classification failed (its spaCy model may be missing from the image: that task says how to
@@ -18,6 +20,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from airflow.sdk import DAG
+from openmetadata_platform.operators.governance import (
+    OpenMetadataContractValidationOperator,
+    OpenMetadataGovernanceOperator,
+)
 from openmetadata_platform.operators.ingestion import (
     PostgresAutoClassificationOperator,
     PostgresDataQualityOperator,
@@ -32,6 +38,8 @@ SERVICE_NAME = os.environ.get("PAGILA_OPENMETADATA_SERVICE", "pagila")
 DATABASE = os.environ.get("PAGILA_DATABASE", "pagila")
 SCHEMA = os.environ.get("PAGILA_SCHEMA", "public")
 TEST_CASES = Path(__file__).with_name("pagila_data_quality.yaml")
+# Owners, domain, glossary terms and rental's ODCS contract (docs/governance.md).
+GOVERNANCE = Path(__file__).parent / "governance" / "pagila"
 SOURCE = {"postgres_conn_id": "pagila_postgres", "service_name": SERVICE_NAME, "database": DATABASE}
 
 with DAG(
@@ -55,7 +63,12 @@ the OpenMetadata DatabaseService **{SERVICE_NAME}** (connection `openmetadata_de
 4. `classify_pii`: `PII.Sensitive` / `PII.NonSensitive` on columns, as suggestions (needs the
    spaCy model in the image: build arg `SPACY_MODEL_PACKAGE`);
 5. `query_log_lineage`, `query_log_usage`: from `pg_stat_statements` (the database needs
-   `shared_preload_libraries = pg_stat_statements` and `CREATE EXTENSION pg_stat_statements`).
+   `shared_preload_libraries = pg_stat_statements` and `CREATE EXTENSION pg_stat_statements`);
+6. `apply_governance` (after the harvest): `governance/pagila/` beside this DAG, with JSON
+   Patch (a no-op when nothing changed): owners, the `Pagila` domain and glossary, the ODCS
+   contract of `rental`;
+7. `contract_results`: validates rental's contract on the server, which keeps the result per
+   run (the table's Contract tab shows pass or fail).
 
 Each task's XCom says what it wrote: tables profiled, tests passed/failed/aborted, columns tagged,
 lineage edges, queries read. Environment: `PAGILA_OPENMETADATA_SERVICE`, `PAGILA_DATABASE`,
@@ -86,3 +99,15 @@ lineage edges, queries read. Environment: `PAGILA_OPENMETADATA_SERVICE`, `PAGILA
         task_id="query_log_usage", **SOURCE, trigger_rule="all_done", execution_timeout=timedelta(hours=1)
     )
     harvest >> profile >> quality >> classify >> [lineage, usage]
+    governance = OpenMetadataGovernanceOperator(
+        task_id="apply_governance",
+        governance_folder=str(GOVERNANCE),
+        mode="apply",
+        execution_timeout=timedelta(minutes=10),
+    )
+    contract_results = OpenMetadataContractValidationOperator(
+        task_id="contract_results",
+        governance_folder=str(GOVERNANCE),
+        execution_timeout=timedelta(minutes=10),
+    )
+    harvest >> governance >> contract_results

@@ -12,9 +12,9 @@ Mirrors open-metadata/OpenMetadata (openmetadata-service/src/main/java/org/openm
   missing classification/parent is a 404 ``classification instance for X not found``.
 - ``resources/tags/TagLabelUtil.applyTagCommonFields``: a ``Classification`` label must name
   an existing tag (404 ``tag instance for X not found``), a ``Glossary`` label an existing
-  glossary term (none exist here: always 404); the stored label gets the tag's name,
-  displayName, description and style. ``checkMutuallyExclusive``: two labels under one
-  mutually exclusive classification are a 400.
+  glossary term (404 ``glossaryTerm instance for X not found``); the stored label gets the
+  tag's or term's name, displayName, description and style. ``checkMutuallyExclusive``: two
+  labels under one mutually exclusive classification (or glossary, or parent term) are a 400.
 - ``jdbi3/EntityRepository.validateOwner`` (``EntityReferenceValidator.owner``): an owner is
   a ``user`` or a ``team`` of type Group (400 otherwise, with the server's messages), found
   by id (404 ``user instance for <id> not found``); stored as a full EntityReference.
@@ -42,6 +42,12 @@ UNSUPPORTED_FIELDS = {
     "team": ("parents", "children", "users", "defaultRoles", "defaultPersona", "policies", "domains"),
     "classification": ("domains",),
     "tag": ("associatedTags", "domains"),
+    # A create request names domains and data products by FQN; the stand-in sets them on data
+    # assets only by PATCH (governance.patch_table), so a PUT carrying them is a loud gap.
+    **{
+        name: ("domains", "dataProducts")
+        for name in ("database", "databaseSchema", "table", "storedProcedure", "pipeline", "databaseService")
+    },
 }
 
 
@@ -134,12 +140,11 @@ def check_tags(store, labels: list[dict] | None) -> list[dict]:
     result, by_parent = [], {}
     for label in labels or []:
         tag_fqn = label.get("tagFQN")
-        if label.get("source") == "Glossary":
-            raise _api_error(404, f"glossaryTerm instance for {tag_fqn} not found")  # no glossaries here
-        tag_id = store.fqn_index["tag"].get(tag_fqn)
-        tag = store.by_id["tag"].get(tag_id) if tag_id else None
+        type_name = "glossaryTerm" if label.get("source") == "Glossary" else "tag"
+        tag_id = store.fqn_index[type_name].get(tag_fqn)
+        tag = store.by_id[type_name].get(tag_id) if tag_id else None
         if tag is None or tag.get("deleted"):
-            raise _api_error(404, f"tag instance for {tag_fqn} not found")
+            raise _api_error(404, f"{type_name} instance for {tag_fqn} not found")
         enriched = {k: v for k, v in label.items() if k not in ("name", "displayName", "description", "style")}
         for name in ("name", "displayName", "description", "style"):
             if tag.get(name) is not None:
@@ -158,6 +163,10 @@ def check_tags(store, labels: list[dict] | None) -> list[dict]:
 
 
 def _mutually_exclusive(store, tag: dict) -> bool:
+    if "glossary" in tag:  # a glossary term: its parent term, else its glossary
+        parent = tag.get("parent") or tag["glossary"]
+        type_name = "glossaryTerm" if tag.get("parent") else "glossary"
+        return bool(store.by_id[type_name].get(parent.get("id"), {}).get("mutuallyExclusive"))
     parent = tag.get("parent") or tag.get("classification") or {}
     type_name = "tag" if tag.get("parent") else "classification"
     entity = store.by_id[type_name].get(parent.get("id"), {})

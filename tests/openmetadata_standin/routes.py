@@ -20,7 +20,9 @@ class Call:
     ``path`` is relative to ``/api/v1`` (no leading slash), ``query`` the decoded query
     parameters (last value wins, as JAX-RS ``@QueryParam`` does for single values),
     ``body`` the parsed JSON (``None`` when empty), ``groups`` the route regex's named groups,
-    ``user`` the authenticated principal's name.
+    ``user`` the authenticated principal's name, ``content_type`` the request's media type
+    (``""`` for in-process calls); a YAML body (``application/yaml``, ``text/yaml``,
+    ``application/x-yaml``) arrives as text, for the resource to parse.
     """
 
     method: str
@@ -29,6 +31,15 @@ class Call:
     body: object = None
     groups: dict[str, str] = field(default_factory=dict)
     user: str = "ingestion-bot"
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    """A non-JSON answer (e.g. ``@Produces("application/yaml")``): ``text`` sent as ``media_type``."""
+
+    text: str
+    media_type: str
 
 
 # (server, call) -> (HTTP status, JSON-serialisable payload)

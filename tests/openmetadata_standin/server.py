@@ -35,7 +35,7 @@ from platform_bootstrap.local_postgres import free_port
 from tests.openmetadata_standin.errors import ApiError
 from tests.openmetadata_standin.lineage import LineageStore
 from tests.openmetadata_standin.pipelines import PipelineStatusStore
-from tests.openmetadata_standin.routes import Call, Route
+from tests.openmetadata_standin.routes import Call, Route, TextAnswer
 from tests.openmetadata_standin.store import API, EntityStore
 from tests.openmetadata_standin.system import server_version
 from tests.openmetadata_standin.timeseries import EntityExtensions
@@ -57,10 +57,14 @@ ROUTE_MODULES = (
     "tests.openmetadata_standin.usage",
     "tests.openmetadata_standin.search_query",
     "tests.openmetadata_standin.auth",
+    "tests.openmetadata_standin.governance",
+    "tests.openmetadata_standin.data_contracts",
     "tests.openmetadata_standin.entity_routes",
 )
 # Resources whose body is a plain String, not JSON (TestCaseResource.addInspectionQuery: ``String query``).
 TEXT_BODY_SUFFIXES = ("/inspectionQuery",)
+# Media types whose body is handed over as text (the resource parses it: DataContractResource's YAML endpoints).
+TEXT_MEDIA_TYPES = ("application/yaml", "text/yaml", "application/x-yaml")
 # Endpoints the real server answers without a token (JwtFilter.EXCLUDED_ENDPOINTS).
 UNAUTHENTICATED = {f"{API}/system/version", f"{API}/system/health", f"{API}/users/login"}
 
@@ -217,8 +221,9 @@ class StandInServer:
             path = request.url.path
             raw = await request.body()
             body = None
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             try:
-                if raw and path.endswith(TEXT_BODY_SUFFIXES):
+                if raw and (path.endswith(TEXT_BODY_SUFFIXES) or content_type in TEXT_MEDIA_TYPES):
                     body = raw.decode("utf-8")
                 elif raw:
                     try:
@@ -238,7 +243,14 @@ class StandInServer:
                         raise ApiError(504, "Injected hang: the request never reached the server")
                 if not path.startswith(API + "/"):
                     raise ApiError(404, f"HTTP 404 Not Found: {path}")
-                call = Call(request.method, path[len(API) + 1 :], dict(request.query_params), body, user=user or "")
+                call = Call(
+                    request.method,
+                    path[len(API) + 1 :],
+                    dict(request.query_params),
+                    body,
+                    user=user or "",
+                    content_type=content_type,
+                )
                 status, payload = await run_in_threadpool(self.dispatch, call)
             except ApiError as exc:
                 status, payload = exc.status, {"code": exc.status, "message": exc.message}
@@ -253,6 +265,8 @@ class StandInServer:
             )
             if status == 204:  # a resource returning null: JAX-RS answers 204 without a body
                 return Response(status_code=204)
+            if isinstance(payload, TextAnswer):
+                return Response(payload.text, status_code=status, media_type=payload.media_type)
             return JSONResponse(payload, status_code=status)
 
         methods = ["GET", "PUT", "POST", "PATCH", "DELETE"]

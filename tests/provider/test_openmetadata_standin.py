@@ -94,10 +94,10 @@ def test_authentication_and_unsupported_calls(openmetadata):
     assert requests.get(openmetadata.host_port + "/v1/system/version", timeout=5).status_code == 200
     assert requests.get(openmetadata.host_port + "/v1/tables", timeout=5).status_code == 401
     response = requests.get(
-        openmetadata.host_port + "/v1/glossaries", timeout=5, headers={"Authorization": f"Bearer {openmetadata.token}"}
+        openmetadata.host_port + "/v1/topics", timeout=5, headers={"Authorization": f"Bearer {openmetadata.token}"}
     )
     assert response.status_code == 501
-    assert openmetadata.unsupported == ["GET /api/v1/glossaries"]
+    assert openmetadata.unsupported == ["GET /api/v1/topics"]
 
 
 def test_patch_is_json_patch_and_keeps_identity(api):

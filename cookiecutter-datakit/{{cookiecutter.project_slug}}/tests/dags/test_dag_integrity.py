@@ -36,6 +36,7 @@ METADATA_OPERATORS = {
     "PostgresMetadataIngestionOperator",
     "MssqlMetadataIngestionOperator",
     "OpenMetadataLineageOperator",
+    "OpenMetadataGovernanceOperator",
 }
 # Tasks that move no data although their operator could: "<dag_id>.<task_id>" (fnmatch
 # patterns allowed): "why".
