@@ -16,7 +16,12 @@ openmetadata/service/``), read in the ``open-metadata/OpenMetadata`` mirror of t
   (``glossary instance for X not found``); ``restorePatchAttributes``: a PATCH cannot change
   ``children``. ``relatedTerms`` and ``reviewers`` must exist.
 - ``jdbi3/RoleRepository.prepare``/``validatePolicies``: a role names existing policies by FQN
-  (404); ``PolicyRepository``: the body's rules are parsed with the generated model.
+  (404); ``PolicyRepository``: the body's rules are parsed with the generated model;
+  ``validateRules`` (``prepare``, so on create and on every PATCH): no rules is a 400, each rule's
+  resources are sorted case-insensitively and operations by value, ``filterRedundantResources``
+  keeps only ``All`` when present, ``filterRedundantOperations`` drops ``View*`` / ``Edit*`` next
+  to ``ViewAll`` / ``EditAll`` (``OperationContext.isViewOperation``: value starts with
+  ``View``), and the rules are sorted by name.
 - ``jdbi3/TypeRepository.addCustomProperty`` (``PUT /v1/metadata/types/{id}``, body a
   ``CustomProperty``): the property type must be an existing type of category ``field`` (404);
   a property of the same name is replaced; the type's version moves by 0.1.
@@ -400,7 +405,24 @@ def put_policy(server, call: Call):
         raise ApiError(400, f"Duplicate rule names in policy {data['name']}")
     entity = {**data, "fullyQualifiedName": _quote(data["name"])}
     entity.setdefault("enabled", True)
-    return create(server, call, "policy", _normalise(server, "policy", entity))
+    return create(server, call, "policy", _validate_rules(server, _normalise(server, "policy", entity)))
+
+
+def _validate_rules(server, policy: dict) -> dict:
+    """``PolicyRepository.validateRules``: see the module docstring."""
+    rules = policy.get("rules") or []
+    if not rules:
+        raise ApiError(400, "At least one rule is required in a policy")  # EMPTY_RULES_IN_POLICY
+    for rule in rules:
+        resources = sorted(rule.get("resources") or [], key=str.lower)
+        rule["resources"] = ["All"] if any(r.lower() == "all" for r in resources) else resources
+        operations = sorted(rule.get("operations") or [])
+        for family in ("View", "Edit"):
+            if f"{family}All" in operations:
+                operations = [o for o in operations if o == f"{family}All" or not o.startswith(family)]
+        rule["operations"] = operations
+    policy["rules"] = sorted(rules, key=lambda r: r["name"])
+    return policy
 
 
 def put_role(server, call: Call):
@@ -424,7 +446,7 @@ def patch_role(server, call: Call):
 
 def patch_policy(server, call: Call):
     check_patch_media(call)
-    return 200, patch_entity(server, "policy", call.groups["id"], call.body, call.user)
+    return 200, patch_entity(server, "policy", call.groups["id"], call.body, call.user, check=_validate_rules)
 
 
 # -- types and custom properties ------------------------------------------------------------

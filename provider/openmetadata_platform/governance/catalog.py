@@ -22,6 +22,8 @@ def _entity_classes() -> dict[str, Any]:
     from metadata.generated.schema.entity.data.table import Table
     from metadata.generated.schema.entity.domains.dataProduct import DataProduct
     from metadata.generated.schema.entity.domains.domain import Domain
+    from metadata.generated.schema.entity.policies.policy import Policy
+    from metadata.generated.schema.entity.teams.role import Role
     from metadata.generated.schema.entity.teams.team import Team
     from metadata.generated.schema.entity.teams.user import User
 
@@ -34,6 +36,8 @@ def _entity_classes() -> dict[str, Any]:
         "glossaryTerm": GlossaryTerm,
         "domain": Domain,
         "dataProduct": DataProduct,
+        "policy": Policy,
+        "role": Role,
     }
 
 

@@ -4,9 +4,10 @@
   unknown owner, tag, glossary, term, domain, data product, custom property or table, or a
   refused contract, raises :class:`~.errors.GovernanceInputError` before anything is written.
 - :func:`apply` writes exactly that plan: entities to create with ``PUT`` (``create_or_update``)
-  in dependency order (domains, data products, glossaries, terms), then one JSON Patch per
-  changed entity (``PATCH /api/v1/<collection>/{id}``), then contracts. One request per
-  entity: the server applies it whole, so each entity ends fully before or fully after.
+  in dependency order (teams, domains, data products, glossaries, terms, policies, roles), then
+  one JSON Patch per changed entity (``PATCH /api/v1/<collection>/{id}``), then contracts. One
+  request per entity: the server applies it whole, so each entity ends fully before or fully
+  after, and the next apply (a new plan against the catalog as it is) converges.
 - :func:`drift`: the last applied state is the files themselves (the git commit that was
   applied), so drift is "the plan is not empty": something in the catalog changed a declared
   field since (e.g. an owner edited in the UI). Nothing is stored besides the catalog.
@@ -26,8 +27,16 @@ from openmetadata_platform.governance.errors import (
     Problem,
 )
 from openmetadata_platform.governance.model import GovernanceSpec, Origin, TableSpec
-from openmetadata_platform.governance.plan import EntityPlan, Plan
-from openmetadata_platform.governance.planner import create_plan, diff_description, diff_table
+from openmetadata_platform.governance.plan import ADD, Change, EntityPlan, Plan
+from openmetadata_platform.governance.planner import (
+    create_plan,
+    diff_description,
+    diff_policy,
+    diff_role,
+    diff_table,
+    normalise_rules,
+    policy_changes,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from metadata.ingestion.ometa.ometa_api import OpenMetadata
@@ -40,6 +49,8 @@ def _requests():
     from metadata.generated.schema.api.data.createGlossaryTerm import CreateGlossaryTermRequest
     from metadata.generated.schema.api.domains.createDataProduct import CreateDataProductRequest
     from metadata.generated.schema.api.domains.createDomain import CreateDomainRequest
+    from metadata.generated.schema.api.policies.createPolicy import CreatePolicyRequest
+    from metadata.generated.schema.api.teams.createRole import CreateRoleRequest
     from metadata.generated.schema.api.teams.createTeam import CreateTeamRequest
 
     return (
@@ -48,6 +59,8 @@ def _requests():
         CreateDataProductRequest,
         CreateGlossaryRequest,
         CreateGlossaryTermRequest,
+        CreatePolicyRequest,
+        CreateRoleRequest,
     )
 
 
@@ -64,6 +77,7 @@ class _Planner:
             "dataProduct": {d.name for d in spec.data_products},
             "glossary": {g.name for g in spec.glossaries},
             "glossaryTerm": {t.fqn for t in spec.terms},
+            "policy": {p.name for p in spec.policies},
         }
 
     def exists(self, entity_type: str, fqn: str) -> bool:
@@ -77,7 +91,15 @@ class _Planner:
         return {"id": entity["id"], "type": kind, "name": entity["name"]}
 
     def definitions(self, plan: Plan) -> None:
-        CreateTeam, CreateDomain, CreateDataProduct, CreateGlossary, CreateGlossaryTerm = _requests()
+        (
+            CreateTeam,
+            CreateDomain,
+            CreateDataProduct,
+            CreateGlossary,
+            CreateGlossaryTerm,
+            CreatePolicy,
+            CreateRole,
+        ) = _requests()
         for t in self.spec.teams:
             self._entity(
                 plan,
@@ -142,6 +164,49 @@ class _Planner:
                     synonyms=t.synonyms or None,
                 ),
             )
+        for p in self.spec.policies:
+            current = self.catalog.get("policy", p.name)
+            if current is None:
+                entity = create_plan(
+                    "policy",
+                    p.name,
+                    p.origin.where,
+                    {"description": p.description},
+                    CreatePolicy(name=p.name, description=p.description, rules=normalise_rules(p.rules)),
+                )
+                entity.changes.extend(policy_changes(p.rules))
+            else:
+                entity = diff_policy(p, current, self.prune)
+                entity.payload = current["id"]
+            plan.entities.append(entity)
+        for r in self.spec.roles:
+            self._role(plan, r, CreateRole)
+
+    def _role(self, plan: Plan, role, create_role) -> None:
+        missing = [i for i, name in enumerate(role.policies) if not self.exists("policy", name)]
+        for i in missing:
+            self.problems.append(
+                role.origin.child("policies", i).problem(
+                    f"policy {role.policies[i]!r} not found in OpenMetadata; "
+                    "expected an existing policy or one declared under define.policies"
+                )
+            )
+        if missing:
+            return
+        current = self.catalog.get("role", role.name, ["policies"])
+        if current is None:
+            entity = create_plan(
+                "role",
+                role.name,
+                role.origin.where,
+                {"description": role.description},
+                create_role(name=role.name, description=role.description, policies=role.policies),
+            )
+            entity.changes.extend(Change("policies", ADD, after=name) for name in role.policies)
+        else:
+            entity = diff_role(role, current, self.resolve, self.prune)
+            entity.payload = (role, current)
+        plan.entities.append(entity)
 
     def _entity(
         self, plan: Plan, entity_type: str, fqn: str, origin: Origin, description: str, fields: dict, make
@@ -243,7 +308,8 @@ def build_plan(client: OpenMetadata, spec: GovernanceSpec, prune: bool = False) 
         GovernanceInputError: any unknown reference, missing table or refused contract (all
             listed with file, line and field).
 
-    Calls ``GET /api/v1/{tables,users,teams,tags,glossaries,glossaryTerms,domains,dataProducts}/name/{fqn}``,
+    Calls ``GET /api/v1/<collection>/name/{fqn}`` (tables, users, teams, tags, glossaries,
+    glossaryTerms, domains, dataProducts, policies, roles ``?fields=policies``),
     ``GET /api/v1/metadata/types/name/table`` (when custom properties are declared) and the
     contract reads of :func:`~.contracts.plan_contract`.
     """
@@ -287,14 +353,16 @@ def apply(client: OpenMetadata, spec: GovernanceSpec, prune: bool = False, log=N
 
     Raises:
         GovernanceInputError: as :func:`build_plan` (nothing written).
-        GovernanceApplyError: the server refused a write; earlier entities stay written, the
-            next apply converges.
+        GovernanceApplyError: the server refused a write or did not answer (HTTP error, timeout,
+            connection failure), naming the entity; earlier entities stay written, the failed one
+            is fully before (or, unanswered, possibly fully after), the next apply converges.
 
-    Calls ``PUT /api/v1/{teams,domains,dataProducts,glossaries,glossaryTerms}`` for missing ones,
+    Calls ``PUT /api/v1/{teams,domains,dataProducts,glossaries,glossaryTerms,policies,roles}`` for missing ones,
     ``PATCH /api/v1/<collection>/{id}`` (JSON Patch) per changed entity, and the contract
     writes of :func:`~.contracts.apply_contract`.
     """
-    from metadata.ingestion.ometa.client import APIError
+    from metadata.ingestion.ometa.client import APIError, HtmlResponseError, RestTransportError
+    from requests import HTTPError
 
     from openmetadata_platform.governance.contracts import apply_contract
 
@@ -312,25 +380,38 @@ def apply(client: OpenMetadata, spec: GovernanceSpec, prune: bool = False, log=N
                 planner.catalog.remember(entity.entity_type, entity.fqn, as_json(created))
             else:
                 ops, entity_id = entity.ops, entity.payload
+                # Ids of entities created above (domains, policies...) are known only now.
                 if entity.entity_type == "table":
                     table, current = entity.payload
                     entity_id = current["id"]
-                    # Ids of domains / data products created above are known only now.
                     ops = diff_table(table, current, planner.resolve, prune).ops
+                elif entity.entity_type == "role":
+                    role, current = entity.payload
+                    entity_id = current["id"]
+                    ops = diff_role(role, current, planner.resolve, prune).ops
                 cls = planner.catalog.classes[entity.entity_type]
                 client.client.patch(path=f"{client.get_suffix(cls)}/{entity_id}", data=json.dumps(ops))
-        except APIError as exc:
-            raise GovernanceApplyError(
-                f"OpenMetadata refused the write of {entity.entity_type} {entity.fqn} "
-                f"(declared at {entity.declared_at}): "
-                f"HTTP {exc.status_code}: {exc}. {written} entities were written before it; run apply again once fixed."
-            ) from None
+        except (APIError, HTTPError, HtmlResponseError, RestTransportError) as exc:
+            raise GovernanceApplyError(_write_failure(entity, exc, written)) from None
         written += 1
         if log:
             log(f"applied {entity.action} {entity.entity_type} {entity.fqn}")
     result = plan.to_dict()
     result["applied"] = written
     return result
+
+
+def _write_failure(entity: EntityPlan, exc: Exception, written: int) -> str:
+    """The message of a failed write: the entity, its declaration, the server's answer."""
+    what = f"{entity.entity_type} {entity.fqn} (declared at {entity.declared_at})"
+    after = f"{written} entities were written before it; run apply again once fixed (it converges)."
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    if status is not None:
+        # An HTTP error answer: the server refused the request, so the entity is as before.
+        return f"OpenMetadata refused the write of {what}: HTTP {status}: {exc}. {after}"
+    # No answer (timeout, connection reset): the server may still have applied the request,
+    # whole, since it is one request; the next plan shows which.
+    return f"OpenMetadata did not answer the write of {what}: {exc}. {after}"
 
 
 def drift(client: OpenMetadata, spec: GovernanceSpec, prune: bool = False, fail: bool = False) -> dict:

@@ -5,7 +5,8 @@ Layout (see docs/governance.md): ``governance/*.yaml`` (and subfolders), each fi
 - one table: ``table: <service.db.schema.table>`` and its fields, or
 - one schema: ``schema: <service.db.schema>`` and ``tables: {<name>: {fields}}``,
 
-and optionally ``define:`` (domains, data products, glossaries with terms). Contract files
+and optionally ``define:`` (teams, domains, data products, glossaries with terms, access
+policies and roles). Contract files
 named by ``contract:`` are read by :mod:`.contracts`, not here.
 """
 
@@ -27,6 +28,8 @@ from openmetadata_platform.governance.model import (
     GovernanceSpec,
     Origin,
     Path,
+    PolicySpec,
+    RoleSpec,
     SourceFile,
     TableSpec,
     TeamSpec,
@@ -137,8 +140,16 @@ def _at(source: SourceFile, path: Path, message: str) -> Problem:
     return Origin(source, path).problem(message)
 
 
-def parse_file(data: dict, source: SourceFile, folder: FsPath, file_path: FsPath, spec: GovernanceSpec) -> None:
-    """Add what one schema-valid file declares to ``spec`` (pure; no I/O besides paths)."""
+def parse_file(
+    data: dict, source: SourceFile, folder: FsPath, file_path: FsPath, spec: GovernanceSpec
+) -> list[Problem]:
+    """Add what one schema-valid file declares to ``spec`` (pure; no I/O besides paths).
+
+    Returns:
+        The problems the generated OpenMetadata models find in declared policies and roles
+        (an unknown operation...); those items are not added.
+    """
+    problems: list[Problem] = []
     root = Origin(source, ())
     if "table" in data:
         spec.tables.append(_table(data["table"], data, root, file_path, folder))
@@ -168,6 +179,83 @@ def parse_file(data: dict, source: SourceFile, folder: FsPath, file_path: FsPath
         at = root.child("define", "glossaries", i)
         spec.glossaries.append(GlossarySpec(item["name"], item["description"], at))
         _terms(item.get("terms", []), item["name"], item["name"], None, at, spec)
+    for i, item in enumerate(define.get("policies", [])):
+        policy = _policy(item, root.child("define", "policies", i), problems)
+        if policy is not None:
+            spec.policies.append(policy)
+    for i, item in enumerate(define.get("roles", [])):
+        role = _role(item, root.child("define", "roles", i), problems)
+        if role is not None:
+            spec.roles.append(role)
+    return problems
+
+
+def _operations() -> list[str]:
+    from metadata.generated.schema.entity.policies.accessControl.resourceDescriptor import Operation
+
+    return [op.value for op in Operation]
+
+
+def _model_problems(exc, at: Origin) -> list[Problem]:
+    """A pydantic ``ValidationError`` of a generated request model as problems at their fields."""
+    problems = []
+    for error in exc.errors():
+        # Drop pydantic's own location parts (a RootModel's "root", a union branch's class name).
+        path = tuple(p for p in error["loc"] if isinstance(p, int) or (p != "root" and not p[:1].isupper()))
+        problems.append(at.child(*path).problem(f"rejected by OpenMetadata's model: {error['msg']}"))
+    return problems
+
+
+def _policy(item: dict, at: Origin, problems: list[Problem]) -> PolicySpec | None:
+    """Check one declared policy with ``CreatePolicyRequest`` (whose ``Rule`` lists the valid
+    operations of this openmetadata-ingestion version) and build its spec."""
+    from difflib import get_close_matches
+
+    from metadata.generated.schema.api.policies.createPolicy import CreatePolicyRequest
+    from pydantic import ValidationError
+
+    before = len(problems)
+    valid = _operations()
+    for r, rule in enumerate(item["rules"]):
+        for o, operation in enumerate(rule["operations"]):
+            if operation not in valid:
+                close = get_close_matches(operation, valid, n=3)
+                hint = f"did you mean {', '.join(close)}? " if close else ""
+                problems.append(
+                    at.child("rules", r, "operations", o).problem(
+                        f"unknown operation {operation!r}; {hint}expected one of: {', '.join(valid)}"
+                    )
+                )
+    names = [rule["name"] for rule in item["rules"]]
+    for r, name in enumerate(names):
+        if name in names[:r]:  # the server refuses duplicated rule names (400)
+            problems.append(at.child("rules", r, "name").problem(f"rule {name!r} is declared twice in this policy"))
+    if len(problems) > before:
+        return None
+    rules = [{key: rule[key] for key in RULE_KEYS if key in rule} for rule in item["rules"]]
+    try:
+        CreatePolicyRequest(name=item["name"], description=item["description"], rules=rules)
+    except ValidationError as exc:
+        problems.extend(_model_problems(exc, at))
+        return None
+    return PolicySpec(item["name"], item["description"], rules, at)
+
+
+# Rule fields the format declares, in the order of OpenMetadata's rule.json.
+RULE_KEYS = ("name", "description", "effect", "operations", "resources", "condition")
+
+
+def _role(item: dict, at: Origin, problems: list[Problem]) -> RoleSpec | None:
+    """Check one declared role with ``CreateRoleRequest`` and build its spec."""
+    from metadata.generated.schema.api.teams.createRole import CreateRoleRequest
+    from pydantic import ValidationError
+
+    try:
+        CreateRoleRequest(name=item["name"], description=item["description"], policies=item["policies"])
+    except ValidationError as exc:
+        problems.extend(_model_problems(exc, at))
+        return None
+    return RoleSpec(item["name"], item["description"], list(item["policies"]), at)
 
 
 def _terms(items: list, glossary: str, prefix: str, parent: str | None, at: Origin, spec: GovernanceSpec) -> None:
@@ -228,8 +316,9 @@ def load_folder(folder: str | FsPath) -> GovernanceSpec:
 
     Raises:
         GovernanceInputError: the folder is missing or empty, a file is not valid YAML or fails
-            the schema, or a table / domain / glossary / term is declared twice; every problem is
-            listed with file, line and field.
+            the schema, a policy has an unknown operation (OpenMetadata's generated models), or a
+            table / team / domain / glossary / term / policy / role is declared twice; every
+            problem is listed with file, line and field.
     """
     root = FsPath(folder)
     if not root.is_dir():
@@ -255,7 +344,7 @@ def load_folder(folder: str | FsPath) -> GovernanceSpec:
             problems.extend(found)
             continue
         spec.files.append(name)
-        parse_file(data, source, root, path, spec)
+        problems.extend(parse_file(data, source, root, path, spec))
     problems.extend(_duplicates(spec))
     if problems:
         raise GovernanceInputError(problems)
@@ -271,6 +360,8 @@ def _duplicates(spec: GovernanceSpec) -> list[Problem]:
         ("data product", spec.data_products, "name"),
         ("glossary", spec.glossaries, "name"),
         ("glossary term", spec.terms, "fqn"),
+        ("policy", spec.policies, "name"),
+        ("role", spec.roles, "name"),
     ):
         first: dict[str, Origin] = {}
         for item in items:

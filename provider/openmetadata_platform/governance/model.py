@@ -142,6 +142,33 @@ class TermSpec:
 
 
 @dataclass
+class PolicySpec:
+    """An access policy (``define.policies``).
+
+    Attributes:
+        name: the policy's name (its FQN).
+        description: as declared.
+        rules: OpenMetadata ``Rule`` JSON (``name``, ``effect``, ``operations``, ``resources``,
+            optional ``condition`` and ``description``), already checked with the generated model.
+    """
+
+    name: str
+    description: str
+    rules: list[dict]
+    origin: Origin
+
+
+@dataclass
+class RoleSpec:
+    """A role (``define.roles``): ``policies`` names policies declared or in the catalog."""
+
+    name: str
+    description: str
+    policies: list[str]
+    origin: Origin
+
+
+@dataclass
 class GovernanceSpec:
     """Everything a governance folder declares (see :func:`~.files.load_folder`)."""
 
@@ -153,3 +180,5 @@ class GovernanceSpec:
     data_products: list[DataProductSpec] = field(default_factory=list)
     glossaries: list[GlossarySpec] = field(default_factory=list)
     terms: list[TermSpec] = field(default_factory=list)
+    policies: list[PolicySpec] = field(default_factory=list)
+    roles: list[RoleSpec] = field(default_factory=list)

@@ -13,10 +13,10 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from openmetadata_platform.governance.model import TableSpec
+from openmetadata_platform.governance.model import PolicySpec, RoleSpec, TableSpec
 from openmetadata_platform.governance.plan import ADD, CHANGE, REMOVE, Change, EntityPlan
 
-# Resolves ("user"|"team"|"domain"|"dataProduct", name) to an EntityReference dict
+# Resolves ("user"|"team"|"domain"|"dataProduct"|"policy", name) to an EntityReference dict
 # ({"id", "type", "name", ...}); a reference to an entity apply creates first has id None.
 RefResolver = Callable[[str, str], dict]
 
@@ -179,3 +179,115 @@ def create_plan(entity_type: str, fqn: str, declared_at: str, fields: dict[str, 
     """Plan the creation of a missing entity: its declared fields as adds."""
     changes = [Change(name, ADD, after=value) for name, value in fields.items() if value not in (None, [], "")]
     return EntityPlan(entity_type, fqn, "create", declared_at, changes=changes, payload=payload)
+
+
+def normalise_rules(rules: list[dict]) -> list[dict]:
+    """Rules as the server stores them, so declared and stored rules compare equal.
+
+    OpenMetadata's ``PolicyRepository.validateRules`` (on create and on every PATCH) sorts
+    each rule's resources (case-insensitive) and operations, drops those made redundant by
+    ``All`` / ``ViewAll`` / ``EditAll``, and sorts the rules by name. Only the fields of
+    OpenMetadata's ``Rule`` the format declares are kept (not the server's rule FQN).
+
+    Args:
+        rules: ``Rule`` JSON dicts (declared or as ``GET /api/v1/policies/name/{fqn}`` returns them).
+    """
+    result = []
+    for rule in rules:
+        resources = sorted(rule.get("resources") or [], key=str.lower)
+        if any(r.lower() == "all" for r in resources):
+            resources = ["All"]  # Entity.ALL_RESOURCES, matched ignoring case
+        operations = sorted(rule.get("operations") or [])
+        for family in ("View", "Edit"):
+            if f"{family}All" in operations:
+                operations = [o for o in operations if o == f"{family}All" or not o.startswith(family)]
+        item = {"name": rule["name"], "effect": rule.get("effect"), "operations": operations, "resources": resources}
+        for key in ("description", "condition"):
+            if rule.get(key):
+                item[key] = rule[key]
+        result.append(item)
+    return sorted(result, key=lambda r: r["name"])
+
+
+def rule_summary(rule: dict) -> str:
+    """One line for a plan: ``allow ViewBasic,ViewSampleData on table if isOwner()``."""
+    text = f"{rule['effect']} {','.join(rule['operations'])} on {','.join(rule['resources'])}"
+    return text + (f" if {rule['condition']}" if rule.get("condition") else "")
+
+
+def policy_changes(rules: list[dict]) -> list[Change]:
+    """The rules of a policy to create, one add each (for :func:`create_plan`'s changes)."""
+    return [Change(f"rules.{rule['name']}", ADD, after=rule_summary(rule)) for rule in normalise_rules(rules)]
+
+
+def diff_policy(spec: PolicySpec, current: dict, prune: bool = False) -> EntityPlan:
+    """Plan an existing policy: its description and its rules, matched by rule name.
+
+    Args:
+        spec: the declared policy.
+        current: the policy as ``GET /api/v1/policies/name/{fqn}`` returns it.
+        prune: remove rules the file does not declare (otherwise they are kept).
+
+    Returns:
+        An :class:`EntityPlan` (``update`` with one JSON Patch setting ``/description`` and/or
+        ``/rules`` as a whole, or ``noop``).
+    """
+    changes: list[Change] = []
+    ops: list[dict] = []
+    if (current.get("description") or "") != spec.description:
+        before = current.get("description")
+        changes.append(Change("description", CHANGE if before else ADD, before, spec.description))
+        ops.append({"op": "add", "path": "/description", "value": spec.description})
+    stored = {rule["name"]: rule for rule in normalise_rules(current.get("rules") or [])}
+    declared = {rule["name"]: rule for rule in normalise_rules(spec.rules)}
+    rules = {name: rule for name, rule in stored.items() if not prune or name in declared}
+    for name in stored:
+        if prune and name not in declared:
+            changes.append(Change(f"rules.{name}", REMOVE, before=rule_summary(stored[name])))
+    for name, rule in declared.items():
+        if name not in stored:
+            changes.append(Change(f"rules.{name}", ADD, after=rule_summary(rule)))
+        elif stored[name] != rule:
+            before, after = rule_summary(stored[name]), rule_summary(rule)
+            if before == after:  # only the rule's description differs
+                field = f"rules.{name}.description"
+                before, after = stored[name].get("description"), rule.get("description")
+            else:
+                field = f"rules.{name}"
+            changes.append(Change(field, CHANGE, before, after))
+        rules[name] = rule
+    if any(c.field.startswith("rules.") for c in changes):
+        # The whole list: rules are matched by name, and the server re-sorts them anyway.
+        ops.append({"op": "add", "path": "/rules", "value": normalise_rules(list(rules.values()))})
+    return EntityPlan("policy", spec.name, "update" if changes else "noop", spec.origin.where, changes, ops)
+
+
+def diff_role(spec: RoleSpec, current: dict, resolve: RefResolver, prune: bool = False) -> EntityPlan:
+    """Plan an existing role: its description and its policies (added; removed with ``prune``).
+
+    Args:
+        spec: the declared role.
+        current: the role as ``GET /api/v1/roles/name/{fqn}?fields=policies`` returns it.
+        resolve: resolves ``("policy", name)`` to a reference (id None for one apply creates).
+        prune: remove policies the file does not declare.
+    """
+    changes: list[Change] = []
+    ops: list[dict] = []
+    if (current.get("description") or "") != spec.description:
+        before = current.get("description")
+        changes.append(Change("description", CHANGE if before else ADD, before, spec.description))
+        ops.append({"op": "add", "path": "/description", "value": spec.description})
+    refs = [resolve("policy", name) for name in spec.policies]
+    stored = current.get("policies") or []
+    policies = _merge_list(
+        "policies",
+        stored,
+        refs,
+        lambda r: r.get("name") or r.get("fullyQualifiedName"),
+        lambda r: r,
+        prune,
+        changes,
+    )
+    if [p.get("name") for p in policies] != [p.get("name") for p in stored]:
+        ops.append({"op": "add", "path": "/policies", "value": [{"id": p["id"], "type": "policy"} for p in policies]})
+    return EntityPlan("role", spec.name, "update" if changes else "noop", spec.origin.where, changes, ops)
