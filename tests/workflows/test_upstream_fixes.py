@@ -48,3 +48,62 @@ def test_the_fixes_are_in_place_after_apply():
     assert isinstance(headers._pkg_version, functools._lru_cache_wrapper)
     assert headers.inject_query_header(None, None, "SELECT 1", None, None, False)[0].endswith("\nSELECT 1")
     assert profiler_interface.gc.collect() == 0 and profiler_interface.gc.isenabled()
+
+
+class _Recorder:
+    """An HTTP server in a thread that answers every GET with ``{}`` and records its request line."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        lines = self.lines = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                lines.append(self.requestline)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_openmetadata_client_still_goes_through_the_proxy_of_the_environment(monkeypatch):
+    """``read_proxy_environment_once``: HTTP_PROXY is honoured, NO_PROXY too, per host, on every call."""
+    from metadata.ingestion.ometa.client import REST, ClientConfig
+    from openmetadata_platform.ingestion import upstream_fixes
+
+    upstream_fixes.read_proxy_environment_once()
+    proxy, server = _Recorder(), _Recorder()
+    try:
+        for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "ALL_PROXY", "HTTPS_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "direct.invalid")
+        # A host only the proxy can reach: it answers for it.
+        behind_proxy = REST(ClientConfig(base_url="http://openmetadata.invalid:8585/api", retry=0))
+        assert behind_proxy._session.trust_env is False  # the fix is in place: requests no longer reads it
+        behind_proxy.get("/system/version")
+        behind_proxy.get("/system/version")
+        assert proxy.lines == ["GET http://openmetadata.invalid:8585/api/v1/system/version HTTP/1.1"] * 2
+        # NO_PROXY names the host: the request goes to it directly.
+        monkeypatch.setenv("NO_PROXY", "direct.invalid,127.0.0.1")
+        direct = REST(ClientConfig(base_url=f"{server.url}/api", retry=0))
+        direct.get("/system/version")
+        assert server.lines == ["GET /api/v1/system/version HTTP/1.1"]
+        assert len(proxy.lines) == 2
+    finally:
+        proxy.close()
+        server.close()
