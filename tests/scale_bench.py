@@ -1,19 +1,22 @@
 """`make bench-scale`: the metadata harvest and the profiler on synthetic catalogs of ~1k, 5k and
 10k tables (tests/scale_catalog.py), ours vs OpenMetadata's own CLI, printed. Not part of `make test`.
 
-For each size, on a fresh stand-in each (so every run creates, none updates):
+For each size:
 
-- harvest: ``PostgresMetadataIngestionOperator`` in its own process vs ``metadata ingest -c`` on
-  the same config: wall time, requests per table, peak RSS (``wait4`` of the process);
-- profiler: ``PostgresProfilerOperator`` vs ``metadata profile -c``. The profiler as shipped
-  runs a full ``gc.collect()`` per metric query (~1.3 s each in this process size), so the CLI
-  is timed on ``--cli-profile-tables`` tables and its full time extrapolated (linear: each table
-  is profiled on its own);
+- harvest: the four sides of tests/bench_harvest.py, whole processes interleaved per round (a
+  task on a real Airflow scheduler, ``airflow tasks test``, ``metadata ingest -c`` as shipped and
+  with our upstream fixes), each on an emptied stand-in (every run creates, none updates): wall
+  min/median/max, time in the workflow, CPU, peak RSS, requests per table, same entities or not;
+- profiler (on the tables the harvest wrote): ``PostgresProfilerOperator`` vs
+  ``metadata profile -c``. The profiler as shipped runs a full ``gc.collect()`` per metric query
+  (~1.3 s each in this process size), so the CLI is timed on ``--cli-profile-tables`` tables and
+  its full time extrapolated (linear: each table is profiled on its own);
 - where the time goes: the harvest of the smallest size once more in process under cProfile,
   own time grouped into PostgreSQL round trips, HTTP to the server, pydantic, SQLAlchemy, the
   connector and the rest; and the source's ``threads`` option (1 vs 4).
 
-Usage: ``python -m tests.scale_bench [--sizes 1000,5000,10000] [--profile-sizes 1000,5000]``.
+Usage: ``python -m tests.scale_bench [--sizes 1000,5000,10000] [--profile-sizes 1000,5000]
+[--rounds 3] [--sides abcd]`` (``$BENCH_ROUNDS`` sets the default rounds).
 Runs niced; the stand-in serves in this process (its answer time is printed, so its share shows).
 """
 
@@ -35,19 +38,11 @@ LAYOUT = {1000: (10, 100), 2000: (20, 100), 5000: (25, 200), 10000: (50, 200)}
 
 
 def run_measured(cmd: list[str], env: dict) -> tuple[float, float, str]:
-    """Run ``cmd``; return (wall seconds, peak RSS in MB, stdout). Raises on a non-zero exit."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read()
-        if process.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd[:5])} failed:\n{stdout[-2000:]}\n{err.read()[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024, stdout
+    """Run ``cmd``; return (wall seconds, peak RSS in MiB, stdout). Raises on a non-zero exit."""
+    from tests.bench_harvest import run_measured as measured
+
+    seconds, _, rss, stdout, _ = measured(cmd, env)
+    return seconds, rss, stdout
 
 
 def probe_cmd(workflow: str, mode: str, options: dict) -> list[str]:
@@ -148,6 +143,7 @@ def breakdown(env: dict, options: dict) -> dict:
 def main() -> None:
     from platform_bootstrap.local_postgres import ThrowawayPostgres
 
+    from tests.bench_harvest import Catalog, HarvestBench, default_rounds, report
     from tests.openmetadata_standin.server import StandInServer
     from tests.scale_catalog import create_catalog
 
@@ -155,8 +151,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,5000,10000")
     parser.add_argument("--profile-sizes", default="1000,5000")
     parser.add_argument("--cli-profile-tables", type=int, default=20)
-    parser.add_argument("--no-cli", action="store_true", help="skip OpenMetadata's CLI runs")
+    parser.add_argument("--no-cli", action="store_true", help="skip OpenMetadata's CLI runs (sides c and d)")
+    parser.add_argument(
+        "--rounds", type=int, default=default_rounds(), help="harvest rounds (default $BENCH_ROUNDS or 3)"
+    )
+    parser.add_argument("--sides", default="abcd", help="harvest sides, in the order of each round")
     args = parser.parse_args()
+    sides = args.sides.replace("c", "").replace("d", "") if args.no_cli else args.sides
     sizes = [int(s) for s in args.sizes.split(",") if s]
     profile_sizes = {int(s) for s in args.profile_sizes.split(",") if s}
     os.nice(10)
@@ -179,35 +180,33 @@ def main() -> None:
                 flush=True,
             )
             options = {"service_name": database, "database": database}
+            catalog = Catalog(database, [f"s{index}" for index in range(1, schemas + 1)], tables)
             with StandInServer() as om:
+                with HarvestBench(postgres, catalog, om, sides) as bench:
+                    measured = bench.run(args.rounds, progress=lambda text: print(text, flush=True))
+                print(report(measured, catalog), flush=True)
+                if size not in profile_sizes:
+                    continue
+                # The stand-in holds the last side's harvest (the same entities on every side).
                 env = env_for(om, postgres, database)
-                seconds, rss, _ = run_measured(probe_cmd("metadata", "operator", options), env)
-                harvested = len(om.requests)
-                print(line("harvest, ours        ", seconds, harvested, tables, rss, om, 0), flush=True)
-                if size in profile_sizes:
-                    since = len(om.requests)
-                    seconds, rss, _ = run_measured(probe_cmd("profiler", "operator", options), env)
-                    print(line("profiler, ours       ", seconds, len(om.requests) - since, tables, rss, om, since))
-            if args.no_cli:
-                continue
-            with StandInServer() as om:
-                env = env_for(om, postgres, database)
-                seconds, rss = cli_run(env, "metadata", "ingest", options)
-                print(line("harvest, metadata CLI", seconds, len(om.requests), tables, rss, om, 0), flush=True)
-                if size in profile_sizes:
-                    names = [f"t{i}" for i in range(1, args.cli_profile_tables + 1)]
-                    subset = {**options, "schema_includes": ["^s1$"], "table_includes": [f"^({'|'.join(names)})$"]}
-                    subset_tables = sum(
-                        1 for t in om.entities("table") if t["databaseSchema"]["name"] == "s1" and t["name"] in names
-                    )
-                    since = len(om.requests)
-                    seconds, rss = cli_run(env, "profiler", "profile", subset)
-                    print(
-                        f"    profiler, metadata CLI: {seconds:7.1f} s for {subset_tables} tables "
-                        f"-> {seconds / subset_tables * tables / 60:.0f} min extrapolated to {tables}, "
-                        f"{(len(om.requests) - since) / subset_tables:.2f} requests/table, peak RSS {rss:.0f} MB",
-                        flush=True,
-                    )
+                since = len(om.requests)
+                seconds, rss, _ = run_measured(probe_cmd("profiler", "operator", options), env)
+                print(line("profiler, ours       ", seconds, len(om.requests) - since, tables, rss, om, since))
+                if args.no_cli:
+                    continue
+                names = [f"t{i}" for i in range(1, args.cli_profile_tables + 1)]
+                subset = {**options, "schema_includes": ["^s1$"], "table_includes": [f"^({'|'.join(names)})$"]}
+                subset_tables = sum(
+                    1 for t in om.entities("table") if t["databaseSchema"]["name"] == "s1" and t["name"] in names
+                )
+                since = len(om.requests)
+                seconds, rss = cli_run(env, "profiler", "profile", subset)
+                print(
+                    f"    profiler, metadata CLI: {seconds:7.1f} s for {subset_tables} tables "
+                    f"-> {seconds / subset_tables * tables / 60:.0f} min extrapolated to {tables}, "
+                    f"{(len(om.requests) - since) / subset_tables:.2f} requests/table, peak RSS {rss:.0f} MB",
+                    flush=True,
+                )
         smallest = min(sizes)
         smallest_tables = LAYOUT.get(smallest, (1, min(smallest, 200)))
         smallest_tables = smallest_tables[0] * smallest_tables[1]
