@@ -114,9 +114,27 @@ def pipeline_request(dag, service: str, base_url: str) -> dict:
     summary = schedule_summary(dag)
     if summary:
         request["scheduleInterval"] = summary
-    if getattr(dag, "fileloc", None):
-        request["pipelineLocation"] = str(dag.fileloc)
+    location = pipeline_location(dag)
+    if location:
+        request["pipelineLocation"] = location
     return request
+
+
+def pipeline_location(dag) -> str | None:
+    """Where the DAG is defined, the same on every worker and for every bundle version.
+
+    The DAG file's path inside its DAG bundle (``relative_fileloc``, e.g. ``etl/customers.py``),
+    which Airflow 3 sets both where tasks run (the Task SDK parses the bundle's checkout) and
+    on the scheduler's serialized DAG. Not ``fileloc``: a versioned (git) bundle is checked
+    out under a per-version directory, and a worker's checkout path may differ from the
+    dag-processor's, so the Pipeline body would change on every run. ``fileloc`` only when
+    Airflow gave no relative path (a DAG file loaded outside any bundle).
+    """
+    relative = getattr(dag, "relative_fileloc", None)
+    if relative:
+        return str(relative)
+    fileloc = getattr(dag, "fileloc", None)
+    return str(fileloc) if fileloc else None
 
 
 def split_owners(value) -> list[str]:

@@ -68,12 +68,22 @@ OPTIONS: dict[str, dict] = {
         "default": "AirflowTags",
     },
     "timeout": {
-        "description": "Upper bound in seconds for all OpenMetadata calls made for one event, and for how "
-        "long a task process waits at its end for its lineage to be sent (the rest goes to the outbox).",
+        "description": "Upper bound in seconds for all OpenMetadata calls made for one event (sent by a "
+        "background thread; see task_end_budget for what a task waits).",
         "version_added": "0.1.0",
         "type": "float",
         "example": None,
         "default": "3.0",
+    },
+    "task_end_budget": {
+        "description": "Most seconds a task process (or any Airflow component, when it stops) waits at its end "
+        "for its lineage to reach OpenMetadata; what is not sent by then waits in the outbox under state_dir and "
+        "is sent by the scheduler within flush_interval. Nothing is lost; a hanging server costs a task at most "
+        "this much.",
+        "version_added": "0.3.0",
+        "type": "float",
+        "example": None,
+        "default": "0.1",
     },
     "backoff_seconds": {
         "description": "After a failed or slow call, skip OpenMetadata for this many seconds (shared through "
@@ -109,7 +119,10 @@ OPTIONS: dict[str, dict] = {
         "default": "10",
     },
     "flush_interval": {
-        "description": "Seconds between attempts, on the scheduler, to send the outbox when the server is back.",
+        "description": "Seconds between attempts, on the scheduler, to send the outbox. While calls are paused "
+        "(backoff_seconds), each attempt first probes the server with one cheap call (GET "
+        "/api/v1/users/loggedInUser); when it answers in time the pause ends at once, so what waited arrives "
+        "within one flush_interval of the server's return.",
         "version_added": "0.2.0",
         "type": "float",
         "example": None,
@@ -171,6 +184,7 @@ class LineageConfig:
     only_keep_dag_lineage: bool = False
     tag_classification: str = "AirflowTags"
     timeout: float = 3.0  # seconds
+    task_end_budget: float = 0.1  # seconds
     backoff_seconds: float = 60.0
     slow_call_seconds: float = 1.5
     state_dir: str = ""  # "" = {AIRFLOW_HOME}/openmetadata_lineage

@@ -1,19 +1,23 @@
 """Delivery: events leave the Airflow thread that built them and reach OpenMetadata in the background.
 
-- :func:`submit` puts an event on the process's bounded queue and returns at once: nothing
-  on the scheduler's (or a task's) thread waits for the network. When the queue is full,
-  progress statuses are dropped (counted, logged once a minute) and final statuses and
-  edges go to the outbox.
+- :func:`submit` puts an event (or a :class:`Deferred` one, built on the sender thread: the
+  scheduler's hooks hand over only what they read off the DagRun) on the process's bounded
+  queue and returns at once: nothing on the scheduler's (or a task's) thread waits for the
+  network. When the queue is full, progress statuses are dropped (counted, logged once a
+  minute) and final statuses and edges go to the outbox.
 - One daemon thread per process (:class:`Dispatcher`) delivers the queue with
   :func:`deliver`: every event within ``[openmetadata_lineage] timeout``, connection
   resolution included; a failed or slow call trips the host's back-off, during which
-  durable events go straight to the outbox; after a delivery in time, the outbox is sent
-  (:func:`flush_outbox`).
+  durable events go straight to the outbox; a delivery in time ends the back-off.
 - Long-lived processes (the scheduler) also poll the runs they watch for progress and
-  flush the outbox every ``flush_interval`` seconds, so what was missed during an outage
-  arrives within one interval of the server's return.
-- :func:`flush` waits, with a bound, for the queue to be delivered: the listener calls it
-  when a task process stops; what is still queued then goes to the outbox.
+  flush the outbox every ``flush_interval`` seconds. While the host backs off, each flush
+  first probes the server with one cheap call (:func:`probe`); when it answers, the back-off
+  ends and the outbox is sent, so what was missed during an outage arrives within one
+  ``flush_interval`` of the server's return (not after the rest of ``backoff_seconds``).
+- :func:`flush` waits, at most its budget, for the queue to be delivered: the listener calls
+  it with ``task_end_budget`` (0.1 s by default) when a task process stops; what is still
+  queued or being sent then is kept in the outbox, so nothing is lost and the task never
+  waits on a hanging server.
 
 The state shared between processes (back-off, host cache, outbox) is in :mod:`.state`.
 """
@@ -21,13 +25,14 @@ The state shared between processes (back-off, host cache, outbox) is in :mod:`.s
 from __future__ import annotations
 
 import atexit
+import collections
 import hashlib
 import json
 import logging
 import os
-import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from openmetadata_platform.lineage.client import OpenMetadataCallError, RestClient
@@ -123,7 +128,10 @@ def deliver(event, config: LineageConfig, *, raise_errors: bool = False, flush_a
 
     Logs at most one warning for the event. When the server is backing off, fails, or
     answers slower than ``slow_call_seconds``, a durable event is kept in the outbox and the
-    back-off is tripped. After a delivery in time, the outbox is sent too (``flush_after``).
+    back-off is tripped. A delivery in time ends the host's back-off (another process may
+    have tripped it meanwhile) and, with ``flush_after``, sends the outbox too.
+    Calls: whatever :class:`~.sender.Sender` needs for the event (``PUT /v1/pipelines``,
+    ``PUT /v1/pipelines/{fqn}/status``, ``PUT /v1/lineage``, lookups by name).
 
     Returns:
         the statuses or edges sent (edges to missing tables are skipped), or ``None`` when the
@@ -180,8 +188,11 @@ def deliver(event, config: LineageConfig, *, raise_errors: bool = False, flush_a
         log.warning("OpenMetadata lineage: %s: %s", event.what, " | ".join(problems))
     if failure is not None and raise_errors:
         raise OpenMetadataCallError(f"{event.what}: {failure}")
-    if failure is None and not slow and flush_after:
-        flush_outbox(config, connection, state, max_seconds=config.timeout)
+    if failure is None and not slow:
+        # the server works: end a pause another process may have started meanwhile
+        state.backoff.reset()
+        if flush_after:
+            flush_outbox(config, connection, state, max_seconds=config.timeout)
     return sent if failure is None else None
 
 
@@ -212,6 +223,67 @@ def flush_outbox(config: LineageConfig, connection: ServerConnection, state: Ser
     return sent
 
 
+def probe(config: LineageConfig, connection: ServerConnection, state: ServerState) -> bool:
+    """While the host backs off: ask the server once whether it is back; if so, end the back-off.
+
+    One ``GET /api/v1/users/loggedInUser`` within ``config.timeout`` (authenticated, so a
+    rejected token keeps the pause, unlike ``/system/version``, which answers without one).
+    An answer in time that is not a server failure (:attr:`OpenMetadataCallError.server_unusable`)
+    resets the back-off (:meth:`Backoff.reset`); otherwise the back-off starts again, so that
+    while the server is down only this probe, once per ``flush_interval``, waits on it.
+    Never raises.
+
+    Returns:
+        whether the server answered in time (the back-off is then over).
+    """
+    try:
+        with RestClient(connection.host_port, connection.token, config.timeout, connection.verify) as client:
+            try:
+                client.call("GET", "/users/loggedInUser")
+            except OpenMetadataCallError as exc:
+                if exc.server_unusable:
+                    log.debug("OpenMetadata lineage: server still unusable (%s)", exc)
+                    state.backoff.trip()
+                    return False
+            if client.slowest >= config.slow_call_seconds:
+                state.backoff.trip()
+                return False
+    except Exception as exc:  # noqa: BLE001 - the sender thread must survive anything
+        log.debug("OpenMetadata lineage: probe failed (%s: %s)", type(exc).__name__, exc)
+        state.backoff.trip()
+        return False
+    state.backoff.reset()
+    log.info("OpenMetadata lineage: %s answers again; sending what waited", connection.host_port)
+    return True
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """An event that is built on the sender thread, not on the thread that submits it.
+
+    Attributes:
+        what: what it is about, for log lines.
+        durable: whether the built event is durable (kept in the outbox when not sent).
+        build: ``() -> event | None``, called once on the sender thread (``None``: nothing to
+            send); may read the metadata DB, never the network.
+        build_here: ``() -> event | None`` for the rare case the queue is full and the event
+            must be built in the submitting thread (e.g. from the scheduler's own session);
+            ``None`` to use ``build``.
+    """
+
+    what: str
+    durable: bool
+    build: Callable[[], object]
+    build_here: Callable[[], object] | None = None
+
+
+def _built(item, here: bool = False):
+    """The event an item stands for (built now for a :class:`Deferred`; ``None``: none)."""
+    if not isinstance(item, Deferred):
+        return item
+    return (item.build_here or item.build)() if here else item.build()
+
+
 @dataclass
 class _Watch:
     """A running DAG run whose progress is polled (scheduler side)."""
@@ -231,35 +303,45 @@ class Dispatcher:
 
     Use the module functions (:func:`submit`, :func:`flush`, :func:`watch`, ...), which act
     on the one dispatcher of the current process (a forked child gets a fresh one).
+
+    Every item is, at any time, either queued, being delivered, or in the outbox: :meth:`flush`
+    with a short budget moves the queued ones AND the one being delivered to the outbox, so a
+    process may exit at once (the delivery, if it still completes, takes its copy back out).
     """
 
     def __init__(self):
-        self._queue: queue.Queue = queue.Queue()
+        self._items: collections.deque = collections.deque()  # (event or Deferred, config)
         self._pending = 0  # queued + being delivered
         self._idle = threading.Condition()
+        self._current: tuple | None = None  # (event or Deferred, config) being delivered
+        self._current_spilled = False  # the one being delivered is also in the outbox
         self._thread: threading.Thread | None = None
         self._watched: dict[tuple[str, str], _Watch] = {}
         self._flush_config: LineageConfig | None = None
         self._next_flush = 0.0
         self.dropped = 0
         self._dropped_logged = 0.0
-        self._exit_timeout = 3.0
+        self._exit_timeout = LineageConfig.task_end_budget
         self._stopping = threading.Event()
 
     # -- producer side (any thread; never blocks on I/O) ------------------------------------
     def submit(self, event, config: LineageConfig) -> bool:
-        """Queue ``event``; returns False when the queue was full (see the module docstring)."""
+        """Queue ``event`` (an event or a :class:`Deferred`); returns False when the queue was
+        full (see the module docstring). Never waits for the network."""
         with self._idle:
             if self._pending >= config.queue_size:
                 self.dropped += 1
                 self._log_drop()
                 if event.durable:
-                    self._spill(event, config)
+                    built = _built(event, here=True)
+                    if built is not None:
+                        self._spill(built, config)
                 return False
             self._pending += 1
-            self._exit_timeout = config.timeout
+            self._exit_timeout = config.task_end_budget
+            self._items.append((event, config))
             self._ensure_thread()
-        self._queue.put((event, config))
+            self._idle.notify_all()
         return True
 
     def _log_drop(self) -> None:
@@ -274,12 +356,16 @@ class Dispatcher:
             )
 
     @staticmethod
-    def _spill(event, config: LineageConfig) -> None:
-        """Keep a durable event in the outbox (local files only; the connection must be known)."""
+    def _spill(event, config: LineageConfig) -> bool:
+        """Keep a durable event in the outbox (local files only; the connection must be known).
+
+        Returns whether it was kept.
+        """
         cached = _connections.get(config.conn_id)
         if cached is None or isinstance(cached[1], Exception):
-            return  # never resolved in this process: nowhere known to keep it
+            return False  # never resolved in this process: nowhere known to keep it
         ServerState.of(config, cached[1]).outbox.put(event.key, event.kind, event.as_dict())
+        return True
 
     def watch(self, key: tuple[str, str], poll, config: LineageConfig, first: dict | None = None) -> None:
         """Poll ``poll()`` every ``config.status_interval`` seconds until it returns a final status."""
@@ -296,7 +382,8 @@ class Dispatcher:
             self._watched.pop(key, None)
 
     def flush_periodically(self, config: LineageConfig) -> None:
-        """In a long-lived process: send the outbox every ``config.flush_interval`` seconds."""
+        """In a long-lived process: send the outbox every ``config.flush_interval`` seconds,
+        probing the server first while the host backs off (:func:`probe`)."""
         with self._idle:
             if self._flush_config is None:
                 self._next_flush = time.monotonic() + config.flush_interval
@@ -306,25 +393,37 @@ class Dispatcher:
     def flush(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the queue to be delivered.
 
-        Returns whether it was. Events still queued then are taken off the queue; durable
-        ones go to the outbox (the one being delivered finishes in the background).
+        Returns whether it was. Otherwise every durable event not delivered yet is in the
+        outbox when this returns: the queued ones are taken off the queue and kept there, and
+        so is the one being delivered (its delivery goes on in the background and, if it
+        completes, removes that copy). An event already kept so is not waited for again.
         """
         deadline = time.monotonic() + timeout
         with self._idle:
-            while self._pending > 0 and (remaining := deadline - time.monotonic()) > 0:
+            while self._unsafe() > 0 and (remaining := deadline - time.monotonic()) > 0:
                 self._idle.wait(remaining)
-            drained = self._pending == 0
-        if not drained:
-            while True:
+            if self._pending == 0:
+                return True
+            queued = list(self._items)
+            self._items.clear()
+            self._pending -= len(queued)
+            current = None if self._current_spilled else self._current
+            self._current_spilled = self._current is not None
+            self._idle.notify_all()
+        # Outside the lock: writing files must not hold up the sender thread or a submitter.
+        for item, config in ([current] if current else []) + queued:
+            if item.durable:
                 try:
-                    event, config = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if event.durable:
-                    self._spill(event, config)
-                with self._idle:
-                    self._pending -= 1
-        return drained
+                    built = _built(item)
+                    if built is not None:
+                        self._spill(built, config)
+                except Exception:  # stopping must never fail
+                    log.exception("OpenMetadata lineage: could not keep %s for later", item.what)
+        return False
+
+    def _unsafe(self) -> int:  # holds self._idle
+        """Events neither delivered nor kept in the outbox."""
+        return self._pending - int(self._current_spilled)
 
     # -- the thread -----------------------------------------------------------------------
     def _ensure_thread(self) -> None:  # holds self._idle
@@ -340,29 +439,73 @@ class Dispatcher:
         """Stop the thread (after its current step, waiting up to ``timeout`` seconds): a
         replaced dispatcher must not keep polling or flushing with its old settings."""
         self._stopping.set()
+        with self._idle:
+            self._idle.notify_all()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
+    def _take(self) -> tuple | None:
+        with self._idle:
+            if not self._items and not self._stopping.is_set():
+                self._idle.wait(0.5)
+            if not self._items:
+                return None
+            self._current = self._items.popleft()
+            self._current_spilled = False
+            return self._current
+
     def _run(self) -> None:
         while not self._stopping.is_set():
-            try:
-                event, config = self._queue.get(timeout=0.5)
-            except queue.Empty:
-                event = config = None
-            if event is not None:
-                try:
-                    deliver(event, config)
-                except Exception:  # the sender thread must survive anything
-                    log.exception("OpenMetadata lineage: sending %s failed", getattr(event, "what", event))
-                finally:
-                    with self._idle:
-                        self._pending -= 1
-                        self._idle.notify_all()
+            taken = self._take()
+            if taken is not None:
+                self._deliver_one(*taken)
             try:
                 self._periodic()
             except Exception:  # the sender thread must survive anything
                 log.exception("OpenMetadata lineage: periodic work failed")
+
+    def _deliver_one(self, item, config: LineageConfig) -> None:
+        delivered = event = None
+        try:
+            event = _built(item)
+            if event is not None:
+                with self._idle:
+                    if not self._current_spilled:
+                        self._current = (event, config)  # a flush from now on keeps the built event
+                delivered = deliver(event, config, flush_after=False)
+        except Exception:  # the sender thread must survive anything
+            log.exception("OpenMetadata lineage: sending %s failed", getattr(item, "what", item))
+        finally:
+            with self._idle:
+                spilled = self._current_spilled
+                self._current, self._current_spilled = None, False
+                self._pending -= 1
+                self._idle.notify_all()
+        if delivered is None:
+            return
+        try:
+            if spilled and event.durable:
+                connection = connection_for(config.conn_id)
+                ServerState.of(config, connection).outbox.discard(event.key)  # delivered after all
+            if self._flush_config is not None:
+                # a long-lived process sends what waited after a delivery in time; a task
+                # process does not (it may exit mid-way, leaving items claimed)
+                self._flush_outbox(config)
+        except Exception:  # the sender thread must survive anything
+            log.exception("OpenMetadata lineage: after sending %s", event.what)
+
+    @staticmethod
+    def _flush_outbox(config: LineageConfig, probing: bool = False) -> None:
+        try:
+            connection = connection_for(config.conn_id)
+        except Exception:  # noqa: BLE001 - reported by deliver() when an event needs it
+            return
+        state = ServerState.of(config, connection)
+        if state.backoff.active_until() and not (probing and probe(config, connection, state)):
+            return
+        if len(state.outbox):
+            flush_outbox(config, connection, state, max_seconds=max(config.timeout, config.flush_interval / 2))
 
     def _periodic(self) -> None:
         now = time.monotonic()
@@ -379,13 +522,7 @@ class Dispatcher:
         config = self._flush_config
         if config is not None and now >= self._next_flush:
             self._next_flush = now + config.flush_interval
-            try:
-                connection = connection_for(config.conn_id)
-            except Exception:  # noqa: BLE001 - reported by deliver() when an event needs it
-                return
-            state = ServerState.of(config, connection)
-            if len(state.outbox) and not state.backoff.active_until():
-                flush_outbox(config, connection, state, max_seconds=max(config.timeout, config.flush_interval / 2))
+            self._flush_outbox(config, probing=True)
 
 
 _dispatcher: Dispatcher | None = None

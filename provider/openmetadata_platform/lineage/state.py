@@ -171,6 +171,15 @@ class Outbox:
         except OSError as exc:
             log.warning("OpenMetadata lineage: could not keep %s for later (%s); it is lost", key, exc)
 
+    def discard(self, key: str) -> None:
+        """Forget the waiting item stored under ``key``, if any (it was delivered after all).
+
+        An item another process has claimed meanwhile is left to it (sending it twice is
+        harmless: every write is an idempotent PUT).
+        """
+        with contextlib.suppress(OSError):
+            self._path(key).unlink()
+
     def pending(self) -> list[Path]:
         """Files of the waiting items, oldest first (stale claims are handed back first)."""
         now = time.time()

@@ -9,8 +9,8 @@ Where each hook runs in Airflow 3.3 (checked in the installed package):
   ``finalize``. The task-instance hooks are also called by the API server with an ORM
   ``TaskInstance`` when a user changes a state by hand; those calls are ignored here.
 - ``on_dag_run_running/success/failed`` run where ``DagRun.update_state`` runs: the
-  SCHEDULER's main loop (or the ``dag.test()`` process), with an ORM ``DagRun`` whose session
-  reads every task instance.
+  SCHEDULER's main loop (or the ``dag.test()`` process), with an ORM ``DagRun``, before the
+  loop commits the run's new state.
 
 Who sends what, so that no write can ever overwrite a newer one:
 
@@ -19,9 +19,13 @@ Who sends what, so that no write can ever overwrite a newer one:
   status built from the DagRun's task instances (with their log links);
 - the task side sends only the task's lineage edges, after it succeeded.
 
-A hook only builds an event (reads the DAG, the run and its task instances; no network, no
-connection lookup) and queues it (:mod:`openmetadata_platform.lineage.dispatch`). Every hook
-catches everything: the task or scheduler never sees an error from here.
+A hook only hands over what it reads off the Airflow objects and queues it
+(:mod:`openmetadata_platform.lineage.dispatch`); no network, no connection lookup on the
+scheduler. On the scheduler's thread not even a query or a request body: the sender thread
+builds the Pipeline and reads the task instances (once the run's final state is committed).
+A task process waits at its end at most ``task_end_budget`` (0.1 s) for its edges; what is
+not sent by then waits in the outbox. Every hook catches everything: the task or scheduler
+never sees an error from here.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from types import SimpleNamespace
 
 import pluggy
 
@@ -155,7 +160,19 @@ def task_instances(dag_run, session) -> list:
     return list(session.scalars(query))
 
 
-def _poller(dag_id: str, run_id: str, config: LineageConfig, spec: PipelineSpec | None):
+def _lazy_spec(dag, config: LineageConfig):
+    """``() -> PipelineSpec | None``, built on first use (on the sender thread) and kept."""
+    built: list = []
+
+    def spec() -> PipelineSpec | None:
+        if not built:
+            built.append(pipeline_spec(dag, config) if dag is not None else None)
+        return built[0]
+
+    return spec
+
+
+def _poller(dag_id: str, run_id: str, config: LineageConfig, spec):
     """A function the sender thread calls to read a run's progress with its own session."""
 
     def poll() -> StatusEvent | None:
@@ -165,35 +182,97 @@ def _poller(dag_id: str, run_id: str, config: LineageConfig, spec: PipelineSpec 
 
         with create_session() as session:
             run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
-            return None if run is None else run_status_event(run, config, session, spec)
+            return None if run is None else run_status_event(run, config, session, spec())
 
     return poll
 
 
+# How long the sender thread waits for the scheduler to commit a run's final state before
+# reading its task instances (it commits at the end of its loop, normally within a second).
+COMMIT_WAIT_SECONDS = 10.0
+
+
+def committed_task_instances(dag_id: str, run_id: str, state: str, wait: float = COMMIT_WAIT_SECONDS) -> list | None:
+    """The run's task instances once the metadata DB holds the run in ``state`` (committed).
+
+    Polls the DagRun's state (``SELECT state FROM dag_run``, each time in a new session so a
+    new commit is seen) every 50 ms for up to ``wait`` seconds. ``None`` when it never got
+    there: the scheduler's transaction was rolled back, and its next loop reports the run
+    again.
+    """
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    deadline = time.monotonic() + wait
+    while True:
+        with create_session() as session:
+            current = session.scalar(select(DagRun.state).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+            if str(getattr(current, "value", current) or "") == state:
+                return task_instances(SimpleNamespace(dag_id=dag_id, run_id=run_id), session)
+        if current is None or time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
+
+
+def _run_facts(dag_run) -> SimpleNamespace:
+    """What the status needs from the ORM DagRun, read now (plain attribute reads, no query)."""
+    return SimpleNamespace(
+        dag_id=dag_run.dag_id,
+        run_id=dag_run.run_id,
+        logical_date=getattr(dag_run, "logical_date", None),
+        run_after=getattr(dag_run, "run_after", None),
+        state=str(getattr(dag_run.state, "value", dag_run.state) or ""),
+        end_date=dag_run.end_date,
+    )
+
+
 def report_run(dag_run, final: bool) -> None:
-    """Queue a DAG run's status; on start, watch its progress. Never raises."""
+    """Hand a DAG run's status over to the sender; on start, watch its progress. Never raises.
+
+    Runs on the scheduler's thread, so it only reads the DagRun's own attributes: the
+    Pipeline body and, for a final status, the task instances (read from the metadata DB once
+    the scheduler committed the run's state) are built on the sender thread
+    (:class:`~openmetadata_platform.lineage.dispatch.Deferred`). No network I/O, no query.
+    """
     started = time.perf_counter()
     try:
         config = selected_config(dag_run.dag_id)
         if config is None:
             return
-        from sqlalchemy.orm import object_session
-
-        dag = getattr(dag_run, "dag", None)
-        spec = pipeline_spec(dag, config) if dag is not None else None
-        event = run_status_event(dag_run, config, object_session(dag_run), spec, with_tasks=final)
+        run = _run_facts(dag_run)
+        spec = _lazy_spec(getattr(dag_run, "dag", None), config)
+        fqn = pipeline_fqn(run.dag_id, config)
         sender = dispatch.dispatcher()
-        key = (dag_run.dag_id, dag_run.run_id)
+        key = (run.dag_id, run.run_id)
+        what = f"DAG run {run.run_id} of {fqn}"
         if final:
             sender.unwatch(key)  # no progress poll may follow the final status
-        sender.submit(event, config)
-        if not final:
-            sender.watch(key, _poller(dag_run.dag_id, dag_run.run_id, config, spec), config, event.status)
+
+            def build() -> StatusEvent | None:
+                tis = committed_task_instances(run.dag_id, run.run_id, run.state)
+                if tis is None:
+                    log.debug("OpenMetadata lineage: %s: final state not committed; not reported now", what)
+                    return None
+                status = bodies.pipeline_status(run, run.state, bodies.task_statuses(tis), run.end_date)
+                return StatusEvent(fqn, status, True, spec())
+
+            def build_here() -> StatusEvent:
+                # the queue is full: read through the scheduler's session (no commit to wait for)
+                from sqlalchemy.orm import object_session
+
+                return run_status_event(dag_run, config, object_session(dag_run), spec())
+
+            sender.submit(dispatch.Deferred(what, True, build, build_here), config)
+        else:
+            status = bodies.pipeline_status(run, None, [])
+            sender.submit(dispatch.Deferred(what, False, lambda: StatusEvent(fqn, status, False, spec())), config)
+            sender.watch(key, _poller(run.dag_id, run.run_id, config, spec), config, status)
         sender.flush_periodically(config)
         if config.log_hook_timing:
             log.info(
                 "OpenMetadata lineage: DAG run %s %s handed over in %.3f ms",
-                dag_run.run_id,
+                run.run_id,
                 "final" if final else "start",
                 (time.perf_counter() - started) * 1000,
             )
@@ -247,10 +326,10 @@ class OpenMetadataListener:
 
     @hookimpl
     def before_stopping(self, component):
-        # The end of a task process (and of other components): deliver what is queued,
-        # within the event budget; the rest waits in the outbox.
+        # The end of a task process (and of other components): deliver what is queued within
+        # task_end_budget; the rest, the event being sent included, waits in the outbox.
         try:
-            dispatch.flush(load_config().timeout)
+            dispatch.flush(load_config().task_end_budget)
         except Exception:  # noqa: BLE001 - stopping must never fail
             pass
 
