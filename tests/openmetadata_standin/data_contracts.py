@@ -43,7 +43,7 @@ import time
 import uuid
 
 from tests.openmetadata_standin.entities import KINDS
-from tests.openmetadata_standin.errors import ApiError
+from tests.openmetadata_standin.errors import ApiError, validated
 from tests.openmetadata_standin.governance import (
     check_extension,
     check_patch_media,
@@ -129,16 +129,6 @@ _UNITS = {
     **dict.fromkeys(("minutes", "mins", "m"), "minute"),
     **dict.fromkeys(("seconds", "secs", "s"), "second"),
 }
-
-
-def _validate(model, body, name: str):
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '<body>'}: {e['msg']}" for e in exc.errors()[:5])
-        raise ApiError(400, f"Invalid {name}: {problems}") from None
 
 
 def _yaml(call: Call):
@@ -263,7 +253,7 @@ def put_contract(server, call: Call):
         body = _yaml(call)
     else:
         body = call.body
-    request = _validate(KINDS["dataContract"].create_model, body, "CreateDataContractRequest")
+    request = validated(KINDS["dataContract"].create_model, body, "CreateDataContractRequest")
     data = request.model_dump(mode="json", exclude_none=True, by_alias=True)
     return _write(server, call, _from_request(data), call.user)
 
@@ -555,7 +545,7 @@ def _odcs_body(call: Call, yaml_form: bool):
     body = _yaml(call) if yaml_form else call.body
     if not yaml_form and call.content_type in YAML_TYPES + ("application/x-yaml",):
         raise ApiError(415, "HTTP 415 Unsupported Media Type")  # @Consumes(MediaType.APPLICATION_JSON)
-    model = _validate(ODCSDataContract, body, "ODCSDataContract")
+    model = validated(ODCSDataContract, body, "ODCSDataContract")
     return model.model_dump(mode="json", exclude_none=True, by_alias=True)
 
 
@@ -632,7 +622,7 @@ def validate_odcs_yaml(server, call: Call):
 def validate_request(server, call: Call):
     """``POST /dataContracts/validate[/yaml]`` with a CreateDataContract."""
     body = _yaml(call) if call.path.endswith("/yaml") else call.body
-    request = _validate(KINDS["dataContract"].create_model, body, "CreateDataContractRequest")
+    request = validated(KINDS["dataContract"].create_model, body, "CreateDataContractRequest")
     contract = _from_request(request.model_dump(mode="json", exclude_none=True, by_alias=True))
     return 200, _contract_validation(server, contract)
 
@@ -740,7 +730,7 @@ def put_result(server, call: Call):
         body.setdefault("dataContractFQN", contract["fullyQualifiedName"])
     from metadata.generated.schema.entity.datacontract.dataContractResult import DataContractResult
 
-    result = _validate(DataContractResult, body, "DataContractResult").model_dump(mode="json", exclude_none=True)
+    result = validated(DataContractResult, body, "DataContractResult").model_dump(mode="json", exclude_none=True)
     result["id"] = result.get("id") or str(uuid.uuid4())
     result["dataContractFQN"] = contract["fullyQualifiedName"]
     return 200, _store_result(server, contract, result)

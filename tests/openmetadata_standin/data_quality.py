@@ -48,7 +48,7 @@ from functools import cache
 from tests.openmetadata_standin import timeseries as ts
 from tests.openmetadata_standin.entities import KINDS
 from tests.openmetadata_standin.entity_writes import write_entity
-from tests.openmetadata_standin.errors import ApiError
+from tests.openmetadata_standin.errors import ApiError, validated
 from tests.openmetadata_standin.routes import Call, Route
 from tests.openmetadata_standin.store import API, check_include
 from tests.openmetadata_standin.views import COMMON_ON_REQUEST, page, requested_fields
@@ -95,16 +95,6 @@ def ensure_seeded(server) -> None:
             entity = {**copy.deepcopy(seed), "href": f"{store.base_url}{API}/dataQuality/testDefinitions/{seed['id']}"}
             store.by_id["testDefinition"][entity["id"]] = entity
             store.fqn_index["testDefinition"][entity["fullyQualifiedName"]] = entity["id"]
-
-
-def _validate(model, body, name: str):
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '<body>'}: {e['msg']}" for e in exc.errors()[:5])
-        raise ApiError(400, f"Invalid {name}: {problems}") from None
 
 
 def _write(server, type_name: str, entity: dict, user: str) -> tuple[dict, int]:
@@ -168,7 +158,7 @@ def _basic_suite(server, table: dict, user: str, request: dict | None = None) ->
 def put_basic_suite(server, call: Call):
     from metadata.generated.schema.api.tests.createTestSuite import CreateTestSuiteRequest
 
-    request = _validate(CreateTestSuiteRequest, call.body, "CreateTestSuite")
+    request = validated(CreateTestSuiteRequest, call.body, "CreateTestSuite")
     data = request.model_dump(mode="json", exclude_none=True, by_alias=True)
     reference = data.get("basicEntityReference") or data.get("executableEntityReference")
     if not reference:
@@ -288,7 +278,7 @@ def create_test_case(server, call: Call):
     from metadata.utils import fqn as fqn_utils
 
     ensure_seeded(server)
-    request = _validate(CreateTestCaseRequest, call.body, "CreateTestCase")
+    request = validated(CreateTestCaseRequest, call.body, "CreateTestCase")
     data = request.model_dump(mode="json", exclude_none=True, by_alias=True)
     parts = _parse_link(data["entityLink"])
     if len(parts) < 2 or parts[0] != "table":
@@ -408,7 +398,7 @@ def add_result(server, call: Call):
     from metadata.generated.schema.tests.basic import TestCaseResult
 
     case = server.store.get_by_fqn("testCase", call.groups["fqn"])
-    request = _validate(CreateTestCaseResult, call.body, "CreateTestCaseResult")
+    request = validated(CreateTestCaseResult, call.body, "CreateTestCaseResult")
     data = request.model_dump(mode="json", exclude_none=True, by_alias=True)
     ts.check_timestamp_ms(data.get("timestamp"))
     result = {k: v for k, v in data.items() if k in TestCaseResult.model_fields}
@@ -436,7 +426,7 @@ def put_failed_rows_sample(server, call: Call):
     from metadata.generated.schema.entity.data.table import TableData
 
     case = server.store.get_by_id("testCase", call.groups["id"])
-    sample = _validate(TableData, call.body, "TableData").model_dump(mode="json", exclude_none=True)
+    sample = validated(TableData, call.body, "TableData").model_dump(mode="json", exclude_none=True)
     latest = server.extensions.latest(case["fullyQualifiedName"], ts.TEST_CASE_RESULT)
     if latest is None or latest.get("testCaseStatus") != "Failed":  # TestCaseResource.addFailedRowsData
         raise ApiError(400, "Failed rows can only be added to a failed test case.")

@@ -47,7 +47,7 @@ import uuid
 
 from tests.openmetadata_standin import entity_routes
 from tests.openmetadata_standin.entities import KINDS
-from tests.openmetadata_standin.errors import ApiError
+from tests.openmetadata_standin.errors import ApiError, validated
 from tests.openmetadata_standin.routes import Call, Route
 from tests.openmetadata_standin.timeseries import result_list, time_range
 
@@ -58,16 +58,6 @@ BASE = "services/ingestionPipelines"
 
 def _kind():
     return KINDS["ingestionPipeline"]
-
-
-def _validate(model, body, name: str):
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '<body>'}: {e['msg']}" for e in exc.errors()[:5])
-        raise ApiError(400, f"Invalid {name}: {problems}") from None
 
 
 def _client(server):
@@ -84,7 +74,7 @@ def add_status(server, call: Call):
     from metadata.generated.schema.type.changeEvent import ChangeEvent
 
     pipeline = server.store.get_by_fqn("ingestionPipeline", call.groups["fqn"])
-    status = _validate(PipelineStatus, call.body, "PipelineStatus").model_dump(mode="json", exclude_none=True)
+    status = validated(PipelineStatus, call.body, "PipelineStatus").model_dump(mode="json", exclude_none=True)
     fqn = pipeline["fullyQualifiedName"]
     stored = next((s for s in server.extensions.between(fqn, STATUS_EXTENSION, 0, 2**63) if _same_run(s, status)), None)
     server.extensions.upsert(fqn, STATUS_EXTENSION, {"timestamp": status.get("timestamp", 0), **status}, _same_run)
@@ -141,7 +131,7 @@ def put_progress(server, call: Call):
 
     fqn = call.groups["fqn"].replace("%2F", "/")
     server.store.get_by_fqn("ingestionPipeline", fqn)
-    update = _validate(ProgressUpdate, call.body, "ProgressUpdate")
+    update = validated(ProgressUpdate, call.body, "ProgressUpdate")
     state = server.extensions.get_value(fqn, "ingestionPipeline.progress") or {"updates": []}
     state["updates"].append(update.model_dump(mode="json", exclude_none=True))
     server.extensions.put_value(fqn, "ingestionPipeline.progress", state)

@@ -26,19 +26,9 @@ from __future__ import annotations
 
 from tests.openmetadata_standin import timeseries as ts
 from tests.openmetadata_standin.entities import KINDS
-from tests.openmetadata_standin.errors import ApiError
+from tests.openmetadata_standin.errors import ApiError, validated
 from tests.openmetadata_standin.routes import Call, Route
 from tests.openmetadata_standin.views import view
-
-
-def _validate(model, body, name: str):
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '<body>'}: {e['msg']}" for e in exc.errors()[:5])
-        raise ApiError(400, f"Invalid {name}: {problems}") from None
 
 
 def _column_by_profile_name(columns: list[dict], name: str, parent: str | None = None) -> dict | None:
@@ -76,7 +66,7 @@ def put_table_profile(server, call: Call):
     from metadata.generated.schema.api.data.createTableProfile import CreateTableProfileRequest
 
     table = server.store.get_by_id("table", call.groups["id"])
-    request = _validate(CreateTableProfileRequest, call.body, "CreateTableProfileRequest")
+    request = validated(CreateTableProfileRequest, call.body, "CreateTableProfileRequest")
     data = request.model_dump(mode="json", exclude_none=True, by_alias=True)
     ts.check_timestamp_ms(data["tableProfile"].get("timestamp"))
     for profile in [*data.get("columnProfile", []), *data.get("systemProfile", [])]:
@@ -148,7 +138,7 @@ def put_sample_data(server, call: Call):
     from metadata.generated.schema.entity.data.table import TableData
 
     table = server.store.get_by_id("table", call.groups["id"])
-    data = _validate(TableData, call.body, "TableData").model_dump(mode="json", exclude_none=True)
+    data = validated(TableData, call.body, "TableData").model_dump(mode="json", exclude_none=True)
     for name in data.get("columns", []):
         _validate_column(table, name)
     for row in data.get("rows", []):
@@ -170,7 +160,7 @@ def put_profiler_config(server, call: Call):
     from metadata.generated.schema.entity.data.table import TableProfilerConfig
 
     table = server.store.get_by_id("table", call.groups["id"])
-    config = _validate(TableProfilerConfig, call.body, "TableProfilerConfig").model_dump(mode="json", exclude_none=True)
+    config = validated(TableProfilerConfig, call.body, "TableProfilerConfig").model_dump(mode="json", exclude_none=True)
     for name in config.get("excludeColumns") or []:
         _validate_column(table, name)
     for column in config.get("includeColumns") or []:
