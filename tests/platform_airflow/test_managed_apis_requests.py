@@ -163,6 +163,17 @@ def test_a_trigger_records_the_airflow_user_who_sent_it(airflow_cluster):
     assert runs[0]["conf"] == {"probe": "user"} and runs[0]["triggering_user_name"] == "platform-user", runs[0]
 
 
+def test_two_triggers_within_a_second_are_two_runs(airflow_cluster):
+    """A run's logical date is unique per DAG: upstream cut it to the second, so a second trigger
+    within that second was a 500."""
+    cluster = airflow_cluster
+    cluster.wait_for_dag("cluster_probe")
+    before = cluster.api("GET", "dags/cluster_probe/dagRuns").json()["total_entries"]
+    answers = [_call(cluster, "POST", "trigger", {"dag_id": "cluster_probe"}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
+    assert cluster.api("GET", "dags/cluster_probe/dagRuns").json()["total_entries"] == before + 3
+
+
 def test_ip_answers_this_machines_address_without_asking_the_internet(airflow_cluster, monkeypatch):
     import ipaddress
 

@@ -5,7 +5,8 @@
   "not found in DagModel" in the seconds between the deploy and the dag-processor's parse), and
   it records the Airflow user who triggered the run (``triggering_user_name``, which upstream
   leaves empty). Same Airflow call (``airflow.api.common.trigger_dag.trigger_dag``), same
-  answer shape.
+  answer shape; the logical date keeps its microseconds, so two triggers within a second are
+  two runs (upstream's second one failed on the unique logical date).
 - :func:`exists`: whether there is anything of a DAG to act on (404 for a delete of a deleted DAG
   instead of upstream's 500); a delete of a DAG deployed but not yet parsed waits for the parse
   too (:func:`wait_until_parsed`): upstream's delete fails unless the DAG is in the database.
@@ -112,6 +113,9 @@ def trigger_as(user: str, dag_id: str, run_id: str | None, conf: dict | None) ->
             run_id=run_id,
             conf=conf,
             logical_date=timezone.utcnow(),
+            # Keep the microseconds: a run's logical date is unique per DAG, and two triggers in
+            # one second (upstream cuts them) made the second a 500.
+            replace_microseconds=False,
             triggered_by=DagRunTriggeredByType.REST_API,
             triggering_user_name=user,
         )
