@@ -95,7 +95,8 @@ def test_slow_answers_trip_the_back_off(om_tables, etl_dag, caplog, monkeypatch)
 
 
 def outbox_files(tmp_path):
-    return sorted((tmp_path / "lineage-state").glob("*/outbox/*.json"))
+    """Waiting and claimed (being sent: ``*.json.claimed-<pid>``) outbox items."""
+    return sorted((tmp_path / "lineage-state").glob("*/outbox/*.json*"))
 
 
 @pytest.mark.parametrize("fault", ["500", "401", "hang", "refused"])
