@@ -71,15 +71,8 @@ def diff_table(spec: TableSpec, current: dict, resolve: RefResolver, prune: bool
     changes: list[Change] = []
     fields = spec.fields
 
-    if "description" in fields and (current.get("description") or "") != fields["description"]:
-        changes.append(
-            Change(
-                "description",
-                CHANGE if current.get("description") else ADD,
-                current.get("description"),
-                fields["description"],
-            )
-        )
+    if "description" in fields and (change := _description_change(current, fields["description"])):
+        changes.append(change)
         desired["description"] = fields["description"]
 
     if "owners" in fields:
@@ -159,20 +152,25 @@ def diff_table(spec: TableSpec, current: dict, resolve: RefResolver, prune: bool
 
 def diff_description(entity_type: str, fqn: str, declared_at: str, current: dict, description: str) -> EntityPlan:
     """Plan an existing domain / data product / glossary / term: its description only."""
-    if (current.get("description") or "") == description:
+    change = _description_change(current, description)
+    if change is None:
         return EntityPlan(entity_type, fqn, "noop", declared_at)
     return EntityPlan(
         entity_type,
         fqn,
         "update",
         declared_at,
-        changes=[
-            Change(
-                "description", CHANGE if current.get("description") else ADD, current.get("description"), description
-            )
-        ],
+        changes=[change],
         ops=[{"op": "add", "path": "/description", "value": description}],
     )
+
+
+def _description_change(current: dict, description: str) -> Change | None:
+    """The change from the stored description (absent counts as empty) to the declared one."""
+    before = current.get("description")
+    if (before or "") == description:
+        return None
+    return Change("description", CHANGE if before else ADD, before, description)
 
 
 def create_plan(entity_type: str, fqn: str, declared_at: str, fields: dict[str, Any], payload: Any) -> EntityPlan:
@@ -234,9 +232,8 @@ def diff_policy(spec: PolicySpec, current: dict, prune: bool = False) -> EntityP
     """
     changes: list[Change] = []
     ops: list[dict] = []
-    if (current.get("description") or "") != spec.description:
-        before = current.get("description")
-        changes.append(Change("description", CHANGE if before else ADD, before, spec.description))
+    if change := _description_change(current, spec.description):
+        changes.append(change)
         ops.append({"op": "add", "path": "/description", "value": spec.description})
     stored = {rule["name"]: rule for rule in normalise_rules(current.get("rules") or [])}
     declared = {rule["name"]: rule for rule in normalise_rules(spec.rules)}
@@ -273,9 +270,8 @@ def diff_role(spec: RoleSpec, current: dict, resolve: RefResolver, prune: bool =
     """
     changes: list[Change] = []
     ops: list[dict] = []
-    if (current.get("description") or "") != spec.description:
-        before = current.get("description")
-        changes.append(Change("description", CHANGE if before else ADD, before, spec.description))
+    if change := _description_change(current, spec.description):
+        changes.append(change)
         ops.append({"op": "add", "path": "/description", "value": spec.description})
     refs = [resolve("policy", name) for name in spec.policies]
     stored = current.get("policies") or []
