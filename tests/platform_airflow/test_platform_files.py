@@ -248,3 +248,35 @@ def test_the_kerberos_settings_reach_every_airflow_service(tmp_path, monkeypatch
         check_kerberos_ticket(ccache)
     assert "expected EXAMPLE.COM" in str(err.value)
     assert "kinit -c FILE:/home/dev/.krb5/krb5cc_dev alice@EXAMPLE.COM" in err.value.fix
+
+
+_PARSE_WITH_AIRFLOW = """
+import os, sys
+os.environ["AIRFLOW__CORE__AUTH_MANAGER"] = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+from airflow.cli import cli_parser
+args = cli_parser.get_parser().parse_args(sys.argv[1:])
+print(getattr(args, "password", None) or "")
+"""
+
+
+def test_the_admin_user_is_created_with_a_password_that_starts_with_a_dash(rendered, tmp_path):
+    """airflow-init's command and the test cluster's, parsed by Airflow's own CLI parser: a
+    password starting with ``-`` is the password, not an option (CI lost 47 tests to one)."""
+    from tests.support.airflow_cluster import users_create_arguments
+
+    password = "-dash-first-" + "x" * 8
+    command = rendered[0]["services"]["airflow-init"]["command"]
+    script = (command[-1] if isinstance(command, list) else command).replace("$$", "$")  # Compose's escape
+    # `airflow` in the command is Airflow's parser, printing the password it parsed
+    shim = tmp_path / "airflow"
+    shim.write_text(f"#!/bin/sh\nexec {sys.executable} -c '{_PARSE_WITH_AIRFLOW}' \"$@\"\n")
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "AIRFLOW_ADMIN_PASSWORD": password}
+    result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines() == ["", password], result.stdout  # `db migrate`, then `users create`
+    parsed = subprocess.run(
+        [sys.executable, "-c", _PARSE_WITH_AIRFLOW, *users_create_arguments("admin", password)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert parsed.returncode == 0 and parsed.stdout.strip() == password, parsed.stderr[-2000:]

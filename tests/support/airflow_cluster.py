@@ -83,6 +83,20 @@ def platform_setting(name: str) -> str:
     return found.group(1)
 
 
+
+def users_create_arguments(username: str, password: str) -> list[str]:
+    """Arguments of ``airflow users create`` for an Admin ``username`` with ``password``.
+
+    The password goes as ``--password=VALUE``: a random one may start with ``-``
+    (``secrets.token_urlsafe``), which argparse takes for an option after ``--password VALUE``
+    ("expected one argument"; CI lost 47 tests to one such password).
+    """
+    return [
+        *("users", "create", "--role", "Admin", "--username", username),
+        f"--password={password}",
+        *("--email", f"{username}@example.com", "--firstname", "Platform", "--lastname", "Admin"),
+    ]
+
 @dataclass
 class AirflowCluster(AirflowRestApi):
     """Airflow's api-server, scheduler and dag-processor (triggerer optional) on 127.0.0.1.
@@ -229,12 +243,7 @@ class AirflowCluster(AirflowRestApi):
                 self._spawn("triggerer", [*AIRFLOW, "triggerer"])
             self._run(
                 "users",
-                [
-                    *AIRFLOW,
-                    *("users", "create", "--role", "Admin", "--username", self.admin_user),
-                    *("--password", self.admin_password, "--email", f"{self.admin_user}@example.com"),
-                    *("--firstname", "Platform", "--lastname", "Admin"),
-                ],
+                [*AIRFLOW, *users_create_arguments(self.admin_user, self.admin_password)],
                 deadline,
             )
             self._wait_healthy(deadline)
