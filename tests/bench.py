@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -50,15 +49,6 @@ def parse_seconds(path: Path, env: dict) -> float:
         ).stdout
         runs.append(float(out.strip().splitlines()[-1]))
     return statistics.median(runs)
-
-
-def timed(cmd: list[str], env: dict) -> float:
-    """Wall seconds of ``cmd``; raises with its output's tail on a non-zero exit."""
-    started = time.perf_counter()
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:4])} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -103,28 +93,6 @@ def connections_env(om, pg: dict) -> dict[str, str]:
             {"conn_type": "openmetadata", "host": "127.0.0.1", "port": om.port, "schema": "http", "password": om.token}
         ),
     }
-
-
-def _metadata_cli(env: dict) -> float:
-    """Time ``metadata ingest -c`` on the same workflow config the operator builds."""
-    from openmetadata_platform.operators.ingestion import PostgresMetadataIngestionOperator
-
-    os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_")})
-    operator = PostgresMetadataIngestionOperator(
-        task_id="bench",
-        postgres_conn_id="pagila_postgres",
-        service_name="pagila",
-        database="pagila",
-        schema_includes=["^public$"],
-    )
-    config = operator.build_workflow_config()
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        os.chmod(fh.name, 0o600)  # it holds the JWT and the database password
-        json.dump(config, fh)
-    try:
-        return timed([str(Path(sys.executable).parent / "metadata"), "ingest", "-c", fh.name], env)
-    finally:
-        os.unlink(fh.name)
 
 
 if __name__ == "__main__":

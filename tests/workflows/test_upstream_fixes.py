@@ -107,3 +107,44 @@ def test_the_openmetadata_client_still_goes_through_the_proxy_of_the_environment
     finally:
         proxy.close()
         server.close()
+
+
+def test_lookups_of_unwritten_tables_are_skipped_and_what_is_written_is_the_same(catalog):
+    """skip_lookups_of_unwritten_tables against openmetadata-ingestion's own lookup (all other
+    fixes on both sides): a first harvest (every referred table still unwritten) and one over
+    the stored tables write the same tables, versions and change descriptions included; the
+    first sends no ``GET tables/name`` per foreign key, the second asks for each as upstream does."""
+    runs = {
+        fixes: subprocess.Popen(
+            [sys.executable, "-m", "tests.workflows.fixes_probe", "harvest-twice"],
+            cwd=REPO_ROOT,
+            env={
+                **os.environ,
+                **catalog.env(),
+                "PYTHONPATH": str(REPO_ROOT),
+                "OPENMETADATA_PLATFORM_UPSTREAM_FIXES": fixes,
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for fixes in ("on", "off:skip_lookups_of_unwritten_tables")
+    }
+    out = {}
+    for fixes, process in runs.items():
+        stdout, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, stderr[-3000:]
+        out[fixes] = json.loads(stdout.strip().splitlines()[-1])["harvests"]
+    fixed, upstream = out["on"], out["off:skip_lookups_of_unwritten_tables"]
+    foreign_keys = sum(
+        1 for t in fixed[0]["tables"] for c in t.get("tableConstraints") or [] if c["constraintType"] == "FOREIGN_KEY"
+    )
+    assert foreign_keys >= 10
+    for first_or_second in (0, 1):
+        assert fixed[first_or_second]["tables"] == upstream[first_or_second]["tables"]
+    # first harvest: upstream looks up each referred table (404: still in the sink's buffer)
+    assert upstream[0]["requests"].get("GET tables/name", 0) >= foreign_keys
+    assert fixed[0]["requests"].get("GET tables/name", 0) == 0
+    # over stored tables: the same lookups as upstream, plus one listing of the schema
+    assert fixed[1]["requests"].get("GET tables/name") == upstream[1]["requests"].get("GET tables/name") > 0
+    assert fixed[1]["requests"]["GET tables"] == upstream[1]["requests"].get("GET tables", 0) + 1
