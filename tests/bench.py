@@ -2,11 +2,12 @@
 
 - DAG parse time: the pagila DAG file vs an empty DAG, each in a fresh interpreter with
   Airflow already imported (target: under 0.3 s more).
-- Then every ``tests/bench_*.py`` module, each as ``python -m tests.bench_<area>``, first
-  tests/bench_harvest.py: the pagila harvest as whole processes, interleaved, on a real Airflow
-  scheduler, under ``airflow tasks test``, with OpenMetadata's CLI as shipped and with our
-  upstream fixes (wall, time in the workflow, peak RSS, requests and writes per table, same
-  entities or not).
+- Then every ``tests/bench_*.py`` module, each as ``python -m tests.bench_<area>`` (with the
+  arguments of :data:`MODULE_ARGUMENTS`), first tests/bench_harvest.py: the pagila harvest,
+  then the profiler on pagila, as whole processes, interleaved, on a real Airflow scheduler,
+  under ``airflow tasks test``, with OpenMetadata's CLI as shipped and with our upstream fixes
+  (wall, time in the workflow, peak RSS, requests and writes per table, same entities or
+  profiles or not).
 
 Runs against the OpenMetadata stand-in and throwaway PostgreSQL servers, so it needs no server.
 ``python -m tests.bench [--rounds N]`` (default ``$BENCH_ROUNDS`` or 3): the rounds of the
@@ -38,6 +39,8 @@ PARSE_PROBE = (
     "t = time.perf_counter(); runpy.run_path(sys.argv[1]); print(time.perf_counter() - t)"
 )
 REPEATS = 5
+# Arguments of the bench modules that take some (the others run without).
+MODULE_ARGUMENTS = {"bench_harvest": ["--workload", "all"]}
 
 
 def parse_seconds(path: Path, env: dict) -> float:
@@ -78,7 +81,7 @@ def main() -> None:
     # Other areas' benchmarks, each in its own interpreter (they set up their own Airflow home).
     for module_path in sorted((REPO_ROOT / "tests").glob("bench_*.py")):
         subprocess.run(
-            [sys.executable, "-m", f"tests.{module_path.stem}"],
+            [sys.executable, "-m", f"tests.{module_path.stem}", *MODULE_ARGUMENTS.get(module_path.stem, [])],
             check=True,
             cwd=REPO_ROOT,
             env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "BENCH_ROUNDS": str(args.rounds)},

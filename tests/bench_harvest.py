@@ -1,34 +1,47 @@
-"""The harvest as users run it: four sides as whole processes, interleaved, measured alike.
+"""The harvest and the profiler as users run them: four sides as whole processes, interleaved.
 
-Issue 21, item 1; run by `make bench` on pagila and by `make bench-scale` (tests/scale_bench.py)
-on synthetic catalogs.
+Issue 21, item 1 (and "Profiler on pagila, whole process vs the CLI as shipped"); run by `make
+bench` on pagila (both workloads: tests/bench.py passes ``--workload all``) and by `make
+bench-scale` (tests/scale_bench.py, the harvest) on synthetic catalogs.
 
-Every figure is a whole process, timed from outside, one harvest into an emptied OpenMetadata
-stand-in (every run creates, none updates), the sides interleaved per round (a b c d, a b c d...):
+Every figure is a whole process, timed from outside, the sides interleaved per round (a b c d,
+a b c d...). A :class:`Workload` says what runs: the harvest (``--workload harvest``, the
+default: one harvest into an emptied OpenMetadata stand-in, every run creates, none updates) or
+the profiler (``--workload profiler``: pagila harvested and vacuumed once before the rounds,
+not timed; each run profiles those tables after the profiles, requests and errors of the run
+before were forgotten, the tables kept):
 
-- (a) the harvest DAG's task on a real Airflow (tests/support/airflow_cluster.py: api-server,
+- (a) the workload DAG's task on a real Airflow (tests/support/airflow_cluster.py: api-server,
   scheduler, dag-processor, LocalExecutor with the platform image's forkserver preload), from
   the trigger (``POST dagRuns``) to the task instance's end; Airflow itself is started once,
   before the rounds, as on the platform, and runs the task once uncounted (its first task also
-  forks the executor's workers);
-- (b) ``airflow tasks test`` of that task (a developer's loop; SQLite home, the repository's
-  dags folder);
-- (c) ``metadata ingest -c`` as shipped, on the config the DAG's task builds;
-- (d) the same CLI after ``upstream_fixes.apply("metadata")``, the fixes our operator applies
-  (tests/workflow_bench_probe.py, mode ``cli``).
+  forks the executor's workers). The harvest is dags/pagila_metadata_ingestion.py's task, the
+  profiler tests/bench_dags/profiler_bench.py's (dags/pagila_data_catalog.py's
+  ``profile_tables`` alone); the dags folder holds the repository's DAGs and that one;
+- (b) ``airflow tasks test`` of that task (a developer's loop; SQLite home, the same dags
+  folder);
+- (c) ``metadata ingest -c`` / ``metadata profile -c`` as shipped, on the config the DAG's
+  task builds. The profiler as shipped takes ~2 minutes on pagila (a full ``gc.collect()``
+  per metric query: upstream_fixes.skip_full_gc_per_metric);
+- (d) the same CLI after ``upstream_fixes.apply("metadata")`` / ``apply("profiler")``, the
+  fixes our operator applies (tests/workflow_bench_probe.py, mode ``cli``).
 
 Each side also gives: the time inside the workflow (the operator's summary line in the task
 log; the CLI's "Workflow finished in time"), CPU seconds and peak RSS of the process (``wait4``;
 for (a) ``VmHWM`` of the task process and the CPU of the processes the executor started for the
-task, sampled every 0.2 s while they run), requests and
-write requests per table the stand-in recorded, and whether the entities written (services,
-databases, schemas, tables; ids, timestamps and versions left out) are identical to those of
-(c) in the first round. The load average is read before each run.
+task, sampled every 0.2 s while they run), requests and write requests per table (harvested,
+or profiled) the stand-in recorded, and whether what was written is identical to what (c)
+wrote in the first round: the harvest's entities (services, databases, schemas, tables), the
+profiler's table and column profiles; ids, timestamps and versions left out. A table's
+``rowCount`` where (c) wrote -1 (no statistics: ``pg_class.reltuples < 0``) and a side counted
+the rows (upstream_fixes.count_rows_without_statistics) is the one documented difference:
+counted and said under the table, not as a difference. The load average is read before each
+run.
 
-Usage: ``python -m tests.bench_harvest [--rounds 3] [--sides abcd] [--tables N]`` (``--tables``:
-a synthetic catalog of N tables, tests/scale_catalog.py, instead of pagila); ``$BENCH_ROUNDS``
-sets the default number of rounds. The lineage listener is off on every side: only the harvest's
-requests are counted.
+Usage: ``python -m tests.bench_harvest [--workload harvest|profiler|all] [--rounds 3]
+[--sides abcd] [--tables N]`` (``--tables``: a synthetic catalog of N tables,
+tests/scale_catalog.py, instead of pagila); ``$BENCH_ROUNDS`` sets the default number of
+rounds. The lineage listener is off on every side: only the workflow's requests are counted.
 """
 
 from __future__ import annotations
@@ -44,20 +57,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DAG_FILE = REPO_ROOT / "dags" / "pagila_metadata_ingestion.py"
-DAG_ID, TASK_ID = "pagila_metadata_ingestion", "harvest_pagila_schema"
 CLI = str(Path(sys.executable).parent / "metadata")
-SIDES = {
-    "a": "(a) Airflow scheduler task",
-    "b": "(b) airflow tasks test",
-    "c": "(c) metadata ingest -c",
-    "d": "(d) metadata CLI + fixes",
-}
 ENTITY_TYPES = ("databaseService", "database", "databaseSchema", "table")
 WRITES = ("PUT", "PATCH", "POST", "DELETE")
 # The config the DAG's task runs, built by the task itself (so (c) and (d) run exactly that).
@@ -66,6 +72,11 @@ import json, runpy, sys
 task = runpy.run_path(sys.argv[1])["dag"].get_task(sys.argv[2])
 config = task.build_workflow_config()
 print(json.dumps(task.adjust_config(config) if hasattr(task, "adjust_config") else config))
+"""
+# A DAG's task run in a plain process (the profiler's harvest before the rounds; not timed).
+DAG_TASK_PROBE = """
+import runpy, sys
+runpy.run_path(sys.argv[1])["dag"].get_task(sys.argv[2]).execute(context={})
 """
 
 
@@ -142,17 +153,115 @@ def operator_duration(text: str) -> float | None:
     return float(found[-1]) if found else None
 
 
-def entity_digests(om) -> dict[str, str]:
-    """``kind:FQN`` -> digest of the entity as stored, without what differs between any two runs."""
+def digest(value) -> str:
+    """A digest of ``value`` without what differs between any two runs (ids, timestamps, versions)."""
     from tests.workflows.fixes_probe import normalise
 
+    return hashlib.sha256(json.dumps(normalise(value), sort_keys=True).encode()).hexdigest()
+
+
+def entity_digests(bench: HarvestBench) -> dict[str, str]:
+    """The harvest's: ``kind:FQN`` -> digest of each entity the stand-in stores."""
     return {
-        f"{kind}:{entity['fullyQualifiedName']}": hashlib.sha256(
-            json.dumps(normalise(entity), sort_keys=True).encode()
-        ).hexdigest()
+        f"{kind}:{entity['fullyQualifiedName']}": digest(entity)
         for kind in ENTITY_TYPES
-        for entity in om.entities(kind)
+        for entity in bench.om.entities(kind)
     }
+
+
+def profile_digests(bench: HarvestBench) -> dict[str, str]:
+    """The profiler's: ``table:FQN`` / ``column:FQN`` -> digest of the table's / column's profile
+    rows the stand-in stores, the table rows without ``rowCount``; that is ``rowCount:FQN`` ->
+    the values themselves (upstream writes -1 for a table without statistics, our
+    ``count_rows_without_statistics`` the rows counted: :func:`counted_where_upstream_wrote_minus_one`)."""
+    from tests.openmetadata_standin.timeseries import COLUMN_PROFILE, TABLE_PROFILE
+
+    digests = {}
+    for fqn, rows in bench.om.extensions.all_rows(TABLE_PROFILE).items():
+        digests[f"table:{fqn}"] = digest([{k: v for k, v in row.items() if k != "rowCount"} for row in rows])
+        digests[f"rowCount:{fqn}"] = ",".join(_count_text(row.get("rowCount")) for row in rows)
+    for fqn, rows in bench.om.extensions.all_rows(COLUMN_PROFILE).items():
+        digests[f"column:{fqn}"] = digest(rows)
+    return digests
+
+
+def _count_text(value) -> str:
+    """A stored ``rowCount`` (a JSON number: ``-1.0`` as the model dumps it) as text: ``-1``."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def counted_where_upstream_wrote_minus_one(key: str, reference: str | None) -> bool:
+    """A ``rowCount`` that (c) wrote as -1 (a table without statistics): the documented difference."""
+    return key.startswith("rowCount:") and reference == "-1"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the four sides run: the task ``task_id`` of DAG ``dag_id`` in ``dag_file`` ((a), (b);
+    its config for (c), (d)), ``metadata <command> -c`` ((c)), the same after
+    ``upstream_fixes.apply(fixes)`` ((d)); ``reset`` empties the stand-in before each run,
+    ``digests`` gives what the run wrote (compared with (c)'s), ``compared`` names it;
+    ``harvest_first``: the tables are harvested once before the rounds (not timed);
+    ``documented(key, reference digest)``: a difference that is intended, reported as
+    ``note`` (formatted with ``side`` and ``count``) instead of as a difference."""
+
+    name: str
+    title: str
+    dag_file: Path
+    dag_id: str
+    task_id: str
+    command: str
+    fixes: str
+    reset: Callable[..., None]
+    digests: Callable[[HarvestBench], dict[str, str]]
+    compared: str
+    harvest_first: bool = False
+    documented: Callable[[str, str | None], bool] = lambda key, reference: False
+    note: str = ""
+
+    @property
+    def sides(self) -> dict[str, str]:
+        """Side letter -> label."""
+        return {
+            "a": "(a) Airflow scheduler task",
+            "b": "(b) airflow tasks test",
+            "c": f"(c) metadata {self.command} -c",
+            "d": "(d) metadata CLI + fixes",
+        }
+
+
+HARVEST = Workload(
+    name="harvest",
+    title="Harvest",
+    dag_file=REPO_ROOT / "dags" / "pagila_metadata_ingestion.py",
+    dag_id="pagila_metadata_ingestion",
+    task_id="harvest_pagila_schema",
+    command="ingest",
+    fixes="metadata",
+    reset=lambda om: om.reset(),
+    digests=entity_digests,
+    compared="entities",
+)
+PROFILER = Workload(
+    name="profiler",
+    title="Profiler",
+    dag_file=REPO_ROOT / "tests" / "bench_dags" / "profiler_bench.py",
+    dag_id="pagila_profiler_bench",
+    task_id="profile_tables",
+    command="profile",
+    fixes="profiler",
+    reset=lambda om: om.reset_requests_and_extensions(),
+    digests=profile_digests,
+    compared="profiles",
+    harvest_first=True,
+    documented=counted_where_upstream_wrote_minus_one,
+    note=(
+        "  {side}: rowCount of {count} table(s) other than (c)'s -1, the one documented difference "
+        "(tables without statistics, pg_class.reltuples < 0: upstream writes -1, our "
+        "count_rows_without_statistics counts the rows)"
+    ),
+)
+WORKLOADS = {workload.name: workload for workload in (HARVEST, PROFILER)}
 
 
 def run_measured(cmd: list[str], env: dict, cwd: Path = REPO_ROOT) -> tuple[float, float, float, str, str]:
@@ -173,17 +282,29 @@ def run_measured(cmd: list[str], env: dict, cwd: Path = REPO_ROOT) -> tuple[floa
 
 
 class HarvestBench:
-    """The four sides against one stand-in ``om`` (emptied before each run) and ``postgres``.
+    """The four sides of a :class:`Workload` (default: the harvest) against one stand-in ``om``
+    (``workload.reset`` before each run) and ``postgres``.
 
-    Use as a context manager: entering starts Airflow for (a), migrates a SQLite home for (b)
-    and writes the task's config for (c)/(d) (nothing of that is timed); leaving stops
-    Airflow and removes the files. After :meth:`run`, ``om`` holds the last run's entities.
+    Use as a context manager: entering builds the dags folder (the repository's DAGs and the
+    workload's), harvests the catalog first if the workload needs its tables, starts Airflow
+    for (a), migrates a SQLite home for (b) and writes the task's config for (c)/(d) (nothing
+    of that is timed); leaving stops Airflow and removes the files. After :meth:`run`, ``om``
+    holds what the last run wrote.
     """
 
-    def __init__(self, postgres, catalog: Catalog, om, sides: str = "abcd", workdir: Path | None = None):
+    def __init__(
+        self,
+        postgres,
+        catalog: Catalog,
+        om,
+        sides: str = "abcd",
+        workdir: Path | None = None,
+        workload: Workload = HARVEST,
+    ):
         from tests.bench import connections_env
 
         self.postgres, self.catalog, self.om, self.sides = postgres, catalog, om, sides
+        self.workload = workload
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="bench-harvest-"))
         self.env = {
             **connections_env(om, postgres.airflow_connection(catalog.database)),
@@ -191,7 +312,8 @@ class HarvestBench:
             "AIRFLOW__OPENMETADATA_LINEAGE__ENABLED": "False",
         }
         self.cluster = None
-        self.config_file = self.workdir / "harvest.json"
+        self.dags = self.workdir / "dags"
+        self.config_file = self.workdir / f"{workload.name}.json"
 
     # -- set-up, not timed ------------------------------------------------------------
     def __enter__(self) -> HarvestBench:
@@ -205,15 +327,25 @@ class HarvestBench:
             **self.env,
             "AIRFLOW_HOME": str(self.workdir / "dev-home"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
             "PYTHONPATH": str(REPO_ROOT),
         }
+        workload = self.workload
         try:
+            self._link_dags()
+            if workload.harvest_first:
+                self.om.reset()
+                harvest = [sys.executable, "-c", DAG_TASK_PROBE, str(HARVEST.dag_file), HARVEST.task_id]
+                run_measured(harvest, self.dev_env)
+                # What autovacuum does to a freshly loaded database within a minute or two (the
+                # visibility and free space maps count in a table's size; VACUUM sets reltuples,
+                # not of a partitioned table's parent), done now rather than between two sides.
+                self.postgres.psql("VACUUM", database=self.catalog.database)
             if "b" in self.sides:
                 run_measured([sys.executable, "-m", "airflow", "db", "migrate"], self.dev_env)
             if {"c", "d"} & set(self.sides):
                 *_, stdout, _ = run_measured(
-                    [sys.executable, "-c", DAG_CONFIG_PROBE, str(DAG_FILE), TASK_ID], self.dev_env
+                    [sys.executable, "-c", DAG_CONFIG_PROBE, str(workload.dag_file), workload.task_id], self.dev_env
                 )
                 self.config_file.touch(mode=0o600)  # it holds the JWT and the database password
                 self.config_file.write_text(stdout.strip().splitlines()[-1])
@@ -224,18 +356,21 @@ class HarvestBench:
             raise
         return self
 
+    def _link_dags(self) -> None:
+        """The dags folder of (a) and (b): the repository's DAGs, as on the platform, and the
+        workload's DAG file when it is not one of them (a bench DAG), as symbolic links."""
+        self.dags.mkdir(parents=True, exist_ok=True)
+        for source in {*(REPO_ROOT / "dags").glob("*.py"), self.workload.dag_file}:
+            (self.dags / source.name).symlink_to(source)
+
     def _start_airflow(self) -> None:
         from tests.support.airflow_cluster import AirflowCluster
 
-        dags = self.workdir / "dags"
-        dags.mkdir(parents=True, exist_ok=True)
-        for source in sorted((REPO_ROOT / "dags").glob("*.py")):  # the repository's DAGs, as on the platform
-            (dags / source.name).symlink_to(source)
         self.cluster = AirflowCluster(
-            home=self.workdir / "airflow", dags_folder=dags, postgres=self.postgres, env=self.env
+            home=self.workdir / "airflow", dags_folder=self.dags, postgres=self.postgres, env=self.env
         )
         self.cluster.start(timeout=900)  # 2 loaded cores: the api-server alone can take minutes
-        self.cluster.wait_for_dag(DAG_ID, timeout=600)
+        self.cluster.wait_for_dag(self.workload.dag_id, timeout=600)
 
     def __exit__(self, *exc) -> None:
         if self.cluster is not None:
@@ -248,18 +383,19 @@ class HarvestBench:
         """``rounds`` rounds of every side in order; ``progress`` gets one line per run.
 
         With (a), one run of it first that is not counted: on the platform the LocalExecutor's
-        workers have been forked long before a scheduled harvest, and PostgreSQL has the
+        workers have been forked long before a scheduled run, and PostgreSQL has the
         catalog in its caches for every side alike."""
         measured = []
+        sides = self.workload.sides
         if "a" in self.sides:
             warm = self.measure("a")
-            progress(f"  warm-up {SIDES['a']} (not counted): {warm.wall:.1f} s wall, load {warm.load:.1f}")
+            progress(f"  warm-up {sides['a']} (not counted): {warm.wall:.1f} s wall, load {warm.load:.1f}")
         for index in range(1, rounds + 1):
             for side in self.sides:
                 result = self.measure(side)
                 measured.append(result)
                 progress(
-                    f"  round {index} {SIDES[side]}: {result.wall:.1f} s wall, "
+                    f"  round {index} {sides[side]}: {result.wall:.1f} s wall, "
                     f"workflow {_number(result.workflow, '.1f')} s, load {result.load:.1f}"
                     + (
                         f", trigger to task start {result.start_latency:.1f} s, task start to end "
@@ -271,26 +407,28 @@ class HarvestBench:
         return measured
 
     def measure(self, side: str) -> Measurement:
-        """One run of ``side`` on the emptied stand-in."""
-        self.om.reset()
+        """One run of ``side`` on the stand-in emptied by the workload's ``reset``."""
+        workload = self.workload
+        workload.reset(self.om)
         load = os.getloadavg()[0]
         if side == "a":
             wall, workflow, cpu, rss, latency = self._scheduler_task()
         else:
             latency = None
             if side == "b":
-                cmd = [sys.executable, "-m", "airflow", "tasks", "test", DAG_ID, TASK_ID]
+                cmd = [sys.executable, "-m", "airflow", "tasks", "test", workload.dag_id, workload.task_id]
             elif side == "c":
-                cmd = [CLI, "ingest", "-c", str(self.config_file)]
+                cmd = [CLI, workload.command, "-c", str(self.config_file)]
             else:
-                options = json.dumps({"command": "ingest", "config": str(self.config_file)})
-                cmd = [sys.executable, "-m", "tests.workflow_bench_probe", "metadata", "cli", options]
+                options = json.dumps({"command": workload.command, "config": str(self.config_file)})
+                cmd = [sys.executable, "-m", "tests.workflow_bench_probe", workload.fixes, "cli", options]
             wall, cpu, rss, stdout, stderr = run_measured(cmd, self.dev_env)
             output = stdout + stderr
             workflow = operator_duration(output) if side == "b" else cli_duration(output)
         if self.om.internal_errors:
-            raise RuntimeError(f"{SIDES[side]}: the stand-in failed: {self.om.internal_errors[:3]}")
+            raise RuntimeError(f"{workload.sides[side]}: the stand-in failed: {self.om.internal_errors[:3]}")
         requests = list(self.om.requests)
+        digests = workload.digests(self)
         return Measurement(
             side=side,
             wall=wall,
@@ -299,9 +437,9 @@ class HarvestBench:
             rss_mib=rss,
             requests=len(requests),
             writes=sum(1 for r in requests if r.method in WRITES),
-            tables=len(self.om.entities("table")),
+            tables=sum(1 for key in digests if key.startswith("table:")),
             load=load,
-            digests=entity_digests(self.om),
+            digests=digests,
             start_latency=latency,
         )
 
@@ -311,12 +449,12 @@ class HarvestBench:
         task start)."""
         import psutil
 
-        cluster = self.cluster
+        cluster, dag_id, task_id = self.cluster, self.workload.dag_id, self.workload.task_id
         scheduler = psutil.Process(cluster.processes["scheduler"].pid)
         known = {p.pid for p in scheduler.children(recursive=True)}
         peak: dict[int, tuple[int, float]] = {}  # pid -> (VmHWM KiB, CPU s) at the last sample
         triggered = time.time()
-        run_id = cluster.trigger(DAG_ID)
+        run_id = cluster.trigger(dag_id)
         checked = 0.0
         while True:
             for process in _new_children(scheduler, known):
@@ -325,16 +463,16 @@ class HarvestBench:
                     peak[process.pid] = sample
             if time.monotonic() - checked > 1.0:  # the REST API less often: it costs the api-server CPU
                 checked = time.monotonic()
-                (task,) = [ti for ti in cluster.task_instances(DAG_ID, run_id) if ti["task_id"] == TASK_ID]
+                (task,) = [ti for ti in cluster.task_instances(dag_id, run_id) if ti["task_id"] == task_id]
                 if task["state"] == "success":
                     break
                 if task["state"] in ("failed", "up_for_retry", "upstream_failed", "skipped"):
-                    log = cluster.task_log(DAG_ID, run_id, TASK_ID)
-                    raise RuntimeError(f"{SIDES['a']}: task {task['state']}:\n{log[-4000:]}")
+                    log = cluster.task_log(dag_id, run_id, task_id)
+                    raise RuntimeError(f"{self.workload.sides['a']}: task {task['state']}:\n{log[-4000:]}")
             time.sleep(0.2)
         wall = _epoch(task["end_date"]) - triggered
         latency = _epoch(task["start_date"]) - triggered
-        workflow = operator_duration(cluster.task_log(DAG_ID, run_id, TASK_ID))
+        workflow = operator_duration(cluster.task_log(dag_id, run_id, task_id))
         # Peak RSS: the largest new process (the task's; the executor's worker is a small fork).
         # CPU: all of them, as wait4 counts a process's children for the other sides.
         hwm = max((sample[0] for sample in peak.values()), default=None)
@@ -372,7 +510,7 @@ def _number(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def report(measured: list[Measurement], catalog: Catalog) -> str:
+def report(measured: list[Measurement], catalog: Catalog, workload: Workload = HARVEST) -> str:
     """The table of every side: min/median/max wall, medians of the rest, ratios vs (c) and (d)."""
     by_side: dict[str, list[Measurement]] = {}
     for m in measured:
@@ -380,15 +518,17 @@ def report(measured: list[Measurement], catalog: Catalog) -> str:
     reference = (by_side.get("c") or measured)[0]
     medians = {side: statistics.median(m.wall for m in runs) for side, runs in by_side.items()}
     rows = []
+    differing = {side: _differences(runs, reference.digests, workload) for side, runs in by_side.items()}
     for side, runs in by_side.items():
         wall = spread(m.wall for m in runs)
         workflow = spread(m.workflow for m in runs)
         outside = spread(m.wall - m.workflow if m.workflow is not None else None for m in runs)
         cpu, rss = spread(m.cpu for m in runs), spread(m.rss_mib for m in runs)
-        differing = sorted({key for m in runs for key in _differences(m.digests, reference.digests)})
+        other, documented = differing[side]
+        same = "yes" if not documented else f"yes, {len(documented)} doc."
         rows.append(
             [
-                SIDES[side],
+                workload.sides[side],
                 "/".join(f"{v:.1f}" for v in wall),
                 _number(workflow and workflow[1], ".1f"),
                 _number(outside and outside[1], ".1f"),
@@ -396,7 +536,7 @@ def report(measured: list[Measurement], catalog: Catalog) -> str:
                 _number(rss and rss[1], ".0f"),
                 f"{statistics.median(m.requests / max(m.tables, 1) for m in runs):.2f}",
                 f"{statistics.median(m.writes / max(m.tables, 1) for m in runs):.2f}",
-                "reference" if runs[0] is reference else ("yes" if not differing else f"NO: {len(differing)}"),
+                "reference" if runs[0] is reference else (f"NO: {len(other)}" if other else same),
                 f"{medians['c'] / medians[side]:.2f}x" if "c" in medians else "-",
                 f"{medians[side] / medians['d']:.2f}" if "d" in medians else "-",
             ]
@@ -411,27 +551,35 @@ def report(measured: list[Measurement], catalog: Catalog) -> str:
         "peak RSS MiB",
         "requests/table",
         "writes/table",
-        "entities = (c)",
+        f"{workload.compared} = (c)",
         "(c) ÷ side",
         "side ÷ (d)",
     ]
     lines = [
-        f"Harvest of {catalog.database} ({reference.tables} tables), {len(measured) // len(by_side)} round(s) "
+        f"{workload.title} of {catalog.database} ({reference.tables} tables), {len(measured) // len(by_side)} round(s) "
         f"interleaved {' '.join(by_side)}; whole processes; 1-min load average before each run "
         f"{loads[0]:.1f}/{loads[1]:.1f}/{loads[2]:.1f} (min/med/max) on {os.cpu_count()} CPUs",
         format_table(headers, rows),
         "  (medians but wall; (c) ÷ side > 1: faster than OpenMetadata's CLI as shipped; peak RSS of (a): "
         "the task process forked from the preloaded forkserver, shared pages included)",
     ]
-    for side, runs in by_side.items():
-        differing = sorted({key for m in runs for key in _differences(m.digests, reference.digests)})
-        if differing:
-            lines.append(f"  {SIDES[side]} wrote other entities than (c), e.g. {', '.join(differing[:5])}")
+    for side, (other, documented) in differing.items():
+        if documented:
+            lines.append(workload.note.format(side=workload.sides[side], count=len(documented)))
+        if other:
+            lines.append(
+                f"  {workload.sides[side]} wrote other {workload.compared} than (c), e.g. {', '.join(other[:5])}"
+            )
     return "\n".join(lines)
 
 
-def _differences(digests: dict[str, str], reference: dict[str, str]) -> set[str]:
-    return {key for key in digests.keys() | reference.keys() if digests.get(key) != reference.get(key)}
+def _differences(runs: list[Measurement], reference: dict[str, str], workload: Workload) -> tuple[list[str], list[str]]:
+    """The keys whose digests differ from ``reference`` in any of ``runs``: (others, documented)."""
+    keys = sorted(
+        {key for m in runs for key in m.digests.keys() | reference.keys() if m.digests.get(key) != reference.get(key)}
+    )
+    documented = [key for key in keys if workload.documented(key, reference.get(key))]
+    return [key for key in keys if key not in documented], documented
 
 
 def default_rounds() -> int:
@@ -447,11 +595,15 @@ def main() -> None:
     from tests.scale_catalog import create_catalog
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--workload", choices=[*WORKLOADS, "all"], default="harvest", help="what runs; all: each in turn"
+    )
     parser.add_argument("--rounds", type=int, default=default_rounds())
     parser.add_argument("--sides", default="abcd", help="which sides, in the order of each round")
     parser.add_argument("--tables", type=int, default=0, help="a synthetic catalog of this many tables")
     args = parser.parse_args()
-    assert set(args.sides) <= set(SIDES), f"--sides: letters of {''.join(SIDES)}"
+    assert set(args.sides) <= set("abcd"), "--sides: letters of abcd"
+    workloads = list(WORKLOADS.values()) if args.workload == "all" else [WORKLOADS[args.workload]]
     with ThrowawayPostgres() as postgres, StandInServer() as om:
         if args.tables:
             tables = create_catalog(postgres, "synthetic", 1, args.tables)
@@ -459,9 +611,10 @@ def main() -> None:
         else:
             load_pagila(postgres)
             catalog = Catalog("pagila", ["public"])
-        with HarvestBench(postgres, catalog, om, args.sides) as bench:
-            measured = bench.run(args.rounds, progress=lambda text: print(text, flush=True))
-        print(report(measured, catalog), flush=True)
+        for workload in workloads:
+            with HarvestBench(postgres, catalog, om, args.sides, workload=workload) as bench:
+                measured = bench.run(args.rounds, progress=lambda text: print(text, flush=True))
+            print(report(measured, catalog, workload), flush=True)
 
 
 if __name__ == "__main__":

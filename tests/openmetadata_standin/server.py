@@ -161,11 +161,18 @@ class StandInServer:
         self.store = EntityStore(base_url=self.public_url)
         self.lineage = LineageStore(self.store)
         self.pipeline_statuses = PipelineStatusStore(self.store)
+        self.reset_requests_and_extensions()
+        self.faults.clear()
+
+    def reset_requests_and_extensions(self) -> None:
+        """Forget the entity extensions (profiles, test case results, sample data, profiler
+        configs: :attr:`extensions`), the recorded requests, unsupported requests and internal
+        errors; keep the entities, statuses, edges and faults. A profiler run after this one
+        writes onto the same harvested tables as the one before (tests/bench_harvest.py)."""
         self.extensions = EntityExtensions()
         self.requests.clear()
         self.unsupported.clear()
         self.internal_errors.clear()
-        self.faults.clear()
 
     def inject(self, **fault) -> Fault:
         """Add a :class:`Fault` (keyword arguments as its fields); returns it for :meth:`heal`."""

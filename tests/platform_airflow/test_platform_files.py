@@ -277,6 +277,9 @@ def test_the_admin_user_is_created_with_a_password_that_starts_with_a_dash(rende
     assert result.stdout.splitlines() == ["", password], result.stdout  # `db migrate`, then `users create`
     parsed = subprocess.run(
         [sys.executable, "-c", _PARSE_WITH_AIRFLOW, *users_create_arguments("admin", password)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert parsed.returncode == 0 and parsed.stdout.strip() == password, parsed.stderr[-2000:]

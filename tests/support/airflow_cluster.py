@@ -83,7 +83,6 @@ def platform_setting(name: str) -> str:
     return found.group(1)
 
 
-
 def users_create_arguments(username: str, password: str) -> list[str]:
     """Arguments of ``airflow users create`` for an Admin ``username`` with ``password``.
 
@@ -96,6 +95,7 @@ def users_create_arguments(username: str, password: str) -> list[str]:
         f"--password={password}",
         *("--email", f"{username}@example.com", "--firstname", "Platform", "--lastname", "Admin"),
     ]
+
 
 @dataclass
 class AirflowCluster(AirflowRestApi):
