@@ -173,7 +173,7 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="bench-lineage-"))
     dags = base / "dags"
     dags.mkdir()
-    for source in BENCH_DAGS.glob("*.py"):
+    for source in BENCH_DAGS.glob("lineage_*.py"):
         (dags / source.name).symlink_to(source)
     results: dict[str, object] = {}
     with StandInServer() as server:
