@@ -45,9 +45,9 @@ test: install ## Install what is needed and run the whole test suite
 test-e2e: install ## Run the end-to-end suite against a real server (OPENMETADATA_HOST_PORT, OPENMETADATA_JWT_TOKEN)
 	@set -a; [ -f platform-bootstrap/.env ] && . platform-bootstrap/.env; set +a; $(PY) -m pytest tests/e2e -v -rs
 
-# BENCH_ROUNDS: rounds of the harvest bench (tests/bench_harvest.py), default 3; e.g. BENCH_ROUNDS=1.
+# BENCH_ROUNDS: rounds of the harvest and profiler bench (tests/bench_harvest.py), default 3; e.g. BENCH_ROUNDS=1.
 BENCH_ROUNDS ?=
-bench: install ## Print parse time and the harvest as users run it (Airflow task, tasks test, the CLI; min/median/max)
+bench: install ## Print parse time, the harvest and the profiler as users run them (Airflow task, tasks test, the CLI; min/median/max)
 	@$(PY) -m tests.bench $(if $(BENCH_ROUNDS),--rounds $(BENCH_ROUNDS))
 
 # The preflight (system python3, standard library only) runs before `install`: no server and no

@@ -16,7 +16,8 @@ For each size:
   connector and the rest; and the source's ``threads`` option (1 vs 4).
 
 Usage: ``python -m tests.scale_bench [--sizes 1000,5000,10000] [--profile-sizes 1000,5000]
-[--rounds 3] [--sides abcd]`` (``$BENCH_ROUNDS`` sets the default rounds).
+[--rounds 3] [--sides abcd] [--no-cli] [--no-breakdown]`` (``$BENCH_ROUNDS`` sets the default
+rounds).
 Runs niced; the stand-in serves in this process (its answer time is printed, so its share shows).
 """
 
@@ -156,6 +157,9 @@ def main() -> None:
         "--rounds", type=int, default=default_rounds(), help="harvest rounds (default $BENCH_ROUNDS or 3)"
     )
     parser.add_argument("--sides", default="abcd", help="harvest sides, in the order of each round")
+    parser.add_argument(
+        "--no-breakdown", action="store_true", help="skip where the time goes and the threads option (in process)"
+    )
     args = parser.parse_args()
     sides = args.sides.replace("c", "").replace("d", "") if args.no_cli else args.sides
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -207,6 +211,8 @@ def main() -> None:
                     f"{(len(om.requests) - since) / subset_tables:.2f} requests/table, peak RSS {rss:.0f} MB",
                     flush=True,
                 )
+        if args.no_breakdown:
+            return
         smallest = min(sizes)
         smallest_tables = LAYOUT.get(smallest, (1, min(smallest, 200)))
         smallest_tables = smallest_tables[0] * smallest_tables[1]

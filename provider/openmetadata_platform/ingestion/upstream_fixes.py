@@ -56,7 +56,8 @@ named ones (to measure each).
   the server. Measured on pagila (18 foreign keys; ``test_upstream_fixes.py`` compares the
   tables written, versions and change descriptions included, on a first and a second
   harvest): 18 lookups -> 1 listing on the first harvest, the same 28 lookups + 1 listing on
-  the second.
+  the second. On 1,000 synthetic tables (tests/bench_harvest.py ``--tables 1000``): 2.15 ->
+  0.99 requests per table, entities identical to ``metadata ingest -c``'s.
 - :func:`read_proxy_environment_once`: ``requests.Session`` (``prepare_request``,
   ``merge_environment_settings``) reads ``.netrc``, every ``*_proxy`` variable with
   ``NO_PROXY`` and the CA bundle variables for EVERY request of OpenMetadata's client
