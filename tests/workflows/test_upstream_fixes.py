@@ -11,10 +11,12 @@ import sys
 from tests.conftest import REPO_ROOT
 
 
-def _run(catalog, fixes: str) -> subprocess.Popen:
+def _run(catalog, fixes: str, *probe_args: str) -> subprocess.Popen:
+    """tests/workflows/fixes_probe.py with ``probe_args``, in a process whose
+    ``$OPENMETADATA_PLATFORM_UPSTREAM_FIXES`` is ``fixes``."""
     env = {**os.environ, **catalog.env(), "PYTHONPATH": str(REPO_ROOT), "OPENMETADATA_PLATFORM_UPSTREAM_FIXES": fixes}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.workflows.fixes_probe"],
+        [sys.executable, "-m", "tests.workflows.fixes_probe", *probe_args],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -114,22 +116,7 @@ def test_lookups_of_unwritten_tables_are_skipped_and_what_is_written_is_the_same
     fixes on both sides): a first harvest (every referred table still unwritten) and one over
     the stored tables write the same tables, versions and change descriptions included; the
     first sends no ``GET tables/name`` per foreign key, the second asks for each as upstream does."""
-    runs = {
-        fixes: subprocess.Popen(
-            [sys.executable, "-m", "tests.workflows.fixes_probe", "harvest-twice"],
-            cwd=REPO_ROOT,
-            env={
-                **os.environ,
-                **catalog.env(),
-                "PYTHONPATH": str(REPO_ROOT),
-                "OPENMETADATA_PLATFORM_UPSTREAM_FIXES": fixes,
-            },
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for fixes in ("on", "off:skip_lookups_of_unwritten_tables")
-    }
+    runs = {fixes: _run(catalog, fixes, "harvest-twice") for fixes in ("on", "off:skip_lookups_of_unwritten_tables")}
     out = {}
     for fixes, process in runs.items():
         stdout, stderr = process.communicate(timeout=600)
